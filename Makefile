@@ -1,0 +1,47 @@
+# The README's two commands are `make dev` and `make test`; each installs what it
+# needs into this checkout (.venv, .cache) before doing its job.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+CACHE := $(CURDIR)/.cache
+UV := $(CACHE)/tools/uv/bin/uv
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_CACHE_DIR := $(CACHE)/uv
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install dev reset-dev test lint typecheck pytest
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(CACHE)/tools/uv
+	$(CACHE)/tools/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python "$$(command -v python3)"
+	@touch $@
+
+install: $(VENV)/.synced ## Install the project's Python environment (.venv) from uv.lock
+
+dev: install ## Run the whole platform locally on the embedded database, with demo data
+	$(BIN)/python -m apps.devstack
+
+reset-dev: install ## Delete the local development database (.data/dev)
+	$(BIN)/python -m apps.devstack --reset
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy --strict over apps/ (and the Pulumi program)
+	$(BIN)/mypy apps
+
+pytest: install ## The test suite (embedded database unless MONGO_URL is set)
+	$(BIN)/pytest
+
+test: lint typecheck pytest ## Everything CI runs: lint, types, all tests

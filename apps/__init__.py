@@ -1,0 +1,1 @@
+"""GloSleep services: one package per service, plus the shared app kit."""

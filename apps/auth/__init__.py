@@ -1,0 +1,1 @@
+"""The auth service: users, roles, passwords, tokens and signing keys."""

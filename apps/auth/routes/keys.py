@@ -1,0 +1,58 @@
+"""Public keys for token verification, key rotation, and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from apps.auth.audit import audit
+from apps.auth.models import AuditEntry
+from apps.auth.schemas import AuditOut, KeyRotation
+from apps.auth.service import Auth
+from apps.kit.pagination import Cursor, Page, PageLimit, decode_cursor, encode_cursor
+from apps.kit.problems import Conflict
+from apps.kit.security import Principal, Role, require_roles
+
+router = APIRouter(tags=["keys"])
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+@router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
+async def jwks(auth: Auth) -> JSONResponse:
+    return JSONResponse(await auth.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.post("/v1/keys/rotate", response_model=KeyRotation, summary="Rotate the signing key")
+async def rotate(admin: Admin, auth: Auth) -> KeyRotation:
+    if auth.keys.from_mounted_secret:
+        raise Conflict("Signing keys come from a mounted secret; rotate them there.")
+    kid = await auth.keys.rotate()
+    await audit("key.rotated", actor=admin.subject, subject=kid)
+    return KeyRotation(kid=kid)
+
+
+@router.get("/v1/audit", response_model=Page[AuditOut], summary="The audit trail, newest first")
+async def audit_trail(
+    _: Admin,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    subject: Annotated[str | None, Query(max_length=254)] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
+) -> Page[AuditOut]:
+    query: dict[str, Any] = {}
+    if action:
+        query["action"] = action
+    if subject:
+        query["subject"] = subject
+    position = decode_cursor(cursor)
+    if position is not None:
+        query["_id"] = {"$lt": str(position.get("id"))}
+    entries = await AuditEntry.find(query).sort("-_id").limit(limit + 1).to_list()
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return Page[AuditOut](
+        items=[AuditOut.model_validate(e) for e in entries],
+        next_cursor=encode_cursor({"id": entries[-1].id}) if more else None,
+    )

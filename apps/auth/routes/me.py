@@ -1,0 +1,46 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from apps.auth.audit import audit
+from apps.auth.models import User
+from apps.auth.passwords import check_policy, hash_password, verify_password
+from apps.auth.schemas import PasswordChange, UserOut
+from apps.auth.service import Auth
+from apps.kit.clock import utcnow
+from apps.kit.problems import Forbidden, NotFound
+from apps.kit.security import CurrentPrincipal
+
+router = APIRouter(prefix="/v1/me", tags=["me"])
+
+
+async def _own_user(principal: CurrentPrincipal) -> User:
+    if principal.is_service:
+        raise Forbidden("Service accounts have no user profile.")
+    user = await User.get(principal.subject)
+    if user is None or not user.active:
+        raise NotFound("The account no longer exists or is inactive.")
+    return user
+
+
+@router.get("", response_model=UserOut, summary="Who am I")
+async def me(principal: CurrentPrincipal) -> User:
+    return await _own_user(principal)
+
+
+@router.post("/password", status_code=204, summary="Change my password")
+async def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, auth: Auth
+) -> Response:
+    user = await _own_user(principal)
+    if not verify_password(user.password_hash, body.current_password):
+        raise Forbidden("The current password is wrong.", slug="wrong-password")
+    check_policy(body.new_password, email=user.email)
+    user.password_hash = hash_password(body.new_password)
+    user.password_changed_at = user.updated_at = utcnow()
+    await user.save()
+    await auth.refresh_tokens.revoke_user(user.id)
+    await audit("password.changed", actor=user.id, subject=user.id)
+    return Response(status_code=204)

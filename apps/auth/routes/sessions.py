@@ -1,0 +1,137 @@
+"""Login, refresh, logout, and the client-credentials grant for services."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from apps.auth.audit import audit
+from apps.auth.metrics import LOGINS, REFRESH_REUSE, TOKENS_ISSUED
+from apps.auth.models import ServiceAccount, User
+from apps.auth.passwords import hash_password, needs_rehash, verify_password
+from apps.auth.schemas import LoginRequest, RefreshRequest, ServiceToken, TokenPair
+from apps.auth.service import Auth, AuthParts, client_address, client_secret_matches
+from apps.auth.tokens import ReusedRefreshToken
+from apps.kit.problems import BadRequest, TooManyRequests, Unauthorized
+
+router = APIRouter(prefix="/v1", tags=["sessions"])
+
+
+async def _token_pair(auth: AuthParts, user: User, family_id: str | None = None) -> TokenPair:
+    access = await auth.access_tokens.for_user(user)
+    refresh = await auth.refresh_tokens.issue(user.id, family_id)
+    TOKENS_ISSUED.labels("password" if family_id is None else "refresh_token").inc()
+    return TokenPair(
+        access_token=access.token,
+        expires_in=access.expires_in,
+        refresh_token=refresh.token,
+        refresh_expires_in=refresh.expires_in,
+    )
+
+
+@router.post("/auth/login", response_model=TokenPair, summary="Log in with email and password")
+async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
+    address = client_address(request)
+    wait = await auth.throttle.retry_after(body.email, address)
+    if wait is not None:
+        LOGINS.labels("throttled").inc()
+        await audit("login.throttled", subject=body.email, address=address)
+        raise TooManyRequests("Too many failed logins; try again later.", retry_after_seconds=wait)
+    user = await User.find_one(User.email == body.email)
+    valid = verify_password(user.password_hash if user else None, body.password)
+    if user is None or not valid or not user.active:
+        await auth.throttle.record_failure(body.email, address)
+        LOGINS.labels("failure").inc()
+        await audit("login.failure", subject=body.email, address=address)
+        raise Unauthorized("The email or password is wrong, or the account is inactive.")
+    await auth.throttle.record_success(body.email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(body.password)
+        await user.save()
+    LOGINS.labels("success").inc()
+    await audit("login.success", actor=user.id, subject=user.email, address=address)
+    return await _token_pair(auth, user)
+
+
+@router.post("/auth/refresh", response_model=TokenPair, summary="Rotate a refresh token")
+async def refresh(body: RefreshRequest, request: Request, auth: Auth) -> TokenPair:
+    try:
+        user_id, fresh = await auth.refresh_tokens.rotate(body.refresh_token)
+    except ReusedRefreshToken as reuse:
+        REFRESH_REUSE.inc()
+        await audit("token.reuse_detected", subject=reuse.user_id, address=client_address(request))
+        raise Unauthorized(
+            "This refresh token was already used; every session of its family is revoked."
+        ) from None
+    user = await User.get(user_id)
+    if user is None or not user.active:
+        await auth.refresh_tokens.revoke_user(user_id)
+        raise Unauthorized("The account is inactive.")
+    access = await auth.access_tokens.for_user(user)
+    TOKENS_ISSUED.labels("refresh_token").inc()
+    return TokenPair(
+        access_token=access.token,
+        expires_in=access.expires_in,
+        refresh_token=fresh.token,
+        refresh_expires_in=fresh.expires_in,
+    )
+
+
+@router.post("/auth/logout", status_code=204, summary="Revoke a refresh token and its family")
+async def logout(body: RefreshRequest, request: Request, auth: Auth) -> Response:
+    user_id = await auth.refresh_tokens.revoke(body.refresh_token)
+    if user_id is not None:
+        await audit("logout", actor=user_id, subject=user_id, address=client_address(request))
+    return Response(status_code=204)
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest("The Basic credentials are malformed.") from None
+    return client_id, secret
+
+
+@router.post(
+    "/oauth/token",
+    response_model=ServiceToken,
+    summary="OAuth2 client-credentials grant for service accounts",
+)
+async def service_token(
+    request: Request,
+    auth: Auth,
+    grant_type: Annotated[str, Form(max_length=64)],
+    scope: Annotated[str | None, Form(max_length=512)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+) -> ServiceToken:
+    if grant_type != "client_credentials":
+        raise BadRequest(
+            "Only grant_type=client_credentials is supported.", error="unsupported_grant_type"
+        )
+    credentials = _basic_credentials(request) or (client_id or "", client_secret or "")
+    account = await ServiceAccount.get(credentials[0]) if credentials[0] else None
+    if (
+        account is None
+        or not account.active
+        or not client_secret_matches(credentials[1], account.secret_hash)
+    ):
+        await audit(
+            "client.failure", subject=credentials[0] or None, address=client_address(request)
+        )
+        raise Unauthorized("The client credentials are not valid.", error="invalid_client")
+    requested = scope.split() if scope else account.scopes
+    if not set(requested) <= set(account.scopes):
+        raise BadRequest("A requested scope is not granted to this client.", error="invalid_scope")
+    issued = await auth.access_tokens.for_service(account.id, requested)
+    TOKENS_ISSUED.labels("client_credentials").inc()
+    return ServiceToken(
+        access_token=issued.token, expires_in=issued.expires_in, scope=" ".join(requested)
+    )

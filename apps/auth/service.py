@@ -1,0 +1,59 @@
+"""The auth service's parts, built once per process and shared by the routes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from apps.auth.keys import KeyStore
+from apps.auth.settings import AuthSettings
+from apps.auth.throttle import Limits, LoginThrottle
+from apps.auth.tokens import AccessTokens, LocalTokenVerifier, RefreshTokens
+
+
+class AuthParts:
+    def __init__(self, settings: AuthSettings) -> None:
+        self.settings = settings
+        self.keys = KeyStore(settings.auth_signing_key_dir, settings.access_token_ttl_seconds)
+        self.access_tokens = AccessTokens(
+            self.keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        )
+        self.refresh_tokens = RefreshTokens(settings.refresh_token_ttl_seconds)
+        self.verifier = LocalTokenVerifier(
+            self.keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        self.throttle = LoginThrottle(
+            Limits(
+                window_seconds=settings.login_window_seconds,
+                per_account=settings.login_max_failures_per_account,
+                per_address=settings.login_max_failures_per_address,
+            )
+        )
+
+
+def _parts(request: Request) -> AuthParts:
+    parts: AuthParts = request.app.state.auth
+    return parts
+
+
+Auth = Annotated[AuthParts, Depends(_parts)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def hash_client_secret(secret: str) -> str:
+    """Client secrets are 32+ random bytes made by the platform, so a plain
+    SHA-256 is enough; people's passwords use argon2id."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def client_secret_matches(secret: str, secret_hash: str) -> bool:
+    return hmac.compare_digest(hash_client_secret(secret), secret_hash)

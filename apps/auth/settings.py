@@ -1,0 +1,53 @@
+"""The auth service's settings (on top of what every service reads)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+from apps.kit.settings import ServiceSettings
+
+
+class ServiceClientConfig(BaseModel):
+    client_id: str = Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")
+    client_secret: SecretStr = Field(min_length=24)
+    scopes: list[str] = Field(default_factory=list)
+
+
+class AuthSettings(ServiceSettings):
+    service_name: str = "auth"
+    mongo_database: str = "glosleep_auth"
+
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=900)
+    refresh_token_ttl_seconds: int = Field(default=14 * 86_400, ge=3_600, le=90 * 86_400)
+
+    auth_bootstrap_admin_email: str | None = None
+    auth_bootstrap_admin_password: SecretStr | None = None
+    auth_service_clients: list[ServiceClientConfig] = Field(default_factory=list)
+    auth_signing_key_dir: Path | None = None
+
+    # Login throttling: failures within the window before 429s.
+    login_window_seconds: int = Field(default=900, ge=10, le=86_400)
+    login_max_failures_per_account: int = Field(default=5, ge=1, le=100)
+    login_max_failures_per_address: int = Field(default=50, ge=1, le=10_000)
+
+    demo_password: SecretStr = SecretStr("glosleep-demo")
+
+    @field_validator("auth_service_clients", mode="before")
+    @classmethod
+    def _parse_clients(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else []
+        return value
+
+    @model_validator(mode="after")
+    def _bootstrap_admin_complete(self) -> AuthSettings:
+        email, password = self.auth_bootstrap_admin_email, self.auth_bootstrap_admin_password
+        if (email is None) != (password is None):
+            raise ValueError(
+                "AUTH_BOOTSTRAP_ADMIN_EMAIL and AUTH_BOOTSTRAP_ADMIN_PASSWORD go together"
+            )
+        return self

@@ -1,0 +1,185 @@
+"""The app factory every service uses: one shape for all five."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from beanie import Document
+from fastapi import APIRouter, FastAPI
+
+from apps.kit import health as health_routes
+from apps.kit.database import Database
+from apps.kit.error_handlers import install_error_handlers
+from apps.kit.health import Health
+from apps.kit.metrics import gauge, instrument
+from apps.kit.middleware import RequestContextMiddleware
+from apps.kit.security import JwksTokenVerifier, TokenVerifier
+from apps.kit.service_client import ClientCredentials, ServiceClient
+from apps.kit.settings import ServiceSettings
+from apps.kit.tracing import configure_tracing
+
+log = logging.getLogger("glosleep.app")
+
+DATABASE_WATCH_SECONDS = 10.0
+DATABASE_UP = gauge("database_up", "1 when the service's database answered its last ping.")
+
+
+class AppKit:
+    """What a running service holds: settings, database, health, token verifier,
+    the shared HTTP connection pool and this service's own credentials."""
+
+    def __init__(self, settings: ServiceSettings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.health = Health()
+        self.http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"User-Agent": f"glosleep-{settings.service_name}"},
+        )
+        self._verifier: TokenVerifier | None = None
+        self.credentials: ClientCredentials | None = None
+        if settings.auth_url and settings.service_client_id and settings.service_client_secret:
+            self.credentials = ClientCredentials(
+                self.http,
+                settings.auth_url.rstrip("/") + "/v1/oauth/token",
+                settings.service_client_id,
+                settings.service_client_secret.get_secret_value(),
+            )
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            raise RuntimeError("no token verifier configured")
+        return self._verifier
+
+    @verifier.setter
+    def verifier(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+
+    def client(self, service: str, base_url: str, timeout_seconds: float = 5.0) -> ServiceClient:
+        return ServiceClient(
+            service,
+            base_url,
+            http=self.http,
+            credentials=self.credentials,
+            timeout_seconds=timeout_seconds,
+        )
+
+
+Hook = Callable[[AppKit], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BackgroundLoop:
+    """Work repeated every `interval_seconds` once the service is ready."""
+
+    name: str
+    run_once: Hook
+    interval_seconds: float
+
+
+async def _repeat(kit: AppKit, loop: BackgroundLoop) -> None:
+    while True:
+        try:
+            await loop.run_once(kit)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background loop failed", extra={"loop": loop.name})
+        await asyncio.sleep(loop.interval_seconds)
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    documents: Sequence[type[Document]],
+    routers: Sequence[APIRouter],
+    verifier: Callable[[AppKit], TokenVerifier] | None = None,
+    on_ready: Sequence[Hook] = (),
+    loops: Sequence[BackgroundLoop] = (),
+) -> FastAPI:
+    database = Database(settings.mongo_url.get_secret_value(), settings.mongo_database, documents)
+    kit = AppKit(settings, database)
+    started = {"done": False}
+
+    async def start() -> list[asyncio.Task[None]]:
+        await database.connect()
+        for hook in on_ready:
+            await hook(kit)
+        started["done"] = True
+        watch = BackgroundLoop("database-watch", watch_database, DATABASE_WATCH_SECONDS)
+        return [asyncio.create_task(_repeat(kit, loop), name=loop.name) for loop in [watch, *loops]]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+        DATABASE_UP.set(0)
+        if verifier is not None:
+            kit.verifier = verifier(kit)
+        elif settings.jwks_url:
+            kit.verifier = JwksTokenVerifier(
+                settings.jwks_url,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                cache_seconds=settings.jwks_cache_seconds,
+                http=kit.http,
+            )
+        else:
+            raise RuntimeError("JWKS_URL must be set for this service")
+        starting = asyncio.create_task(start(), name="startup")
+        try:
+            yield
+        finally:
+            kit.health.shutting_down = True
+            if starting.done() and not starting.cancelled() and starting.exception() is None:
+                for task in starting.result():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            else:
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await starting
+            await kit.http.aclose()
+            await database.close()
+
+    async def database_ready() -> bool:
+        up = await database.ping()
+        DATABASE_UP.set(1 if up else 0)
+        return up
+
+    async def watch_database(_: AppKit) -> None:
+        await database_ready()
+
+    async def startup_complete() -> bool:
+        return started["done"]
+
+    kit.health.add_check("database", database_ready)
+    kit.health.add_check("startup", startup_complete)
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.kit = kit
+    install_error_handlers(app)
+    app.include_router(health_routes.router)
+    for router in routers:
+        app.include_router(router)
+    instrument(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

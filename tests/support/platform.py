@@ -1,0 +1,98 @@
+"""Test access to the running platform: HTTP clients and users per role."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+
+from apps.devstack.stack import LocalStack
+
+ADMIN_EMAIL = "admin@tests.glosleep.test"
+TEST_CLIENT_ID = "svc-test"
+ALL_SCOPES = ["catalog:read", "inventory:reserve", "inventory:receive", "events:read"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Platform:
+    """The services under test, with helpers to log in as any role."""
+
+    def __init__(self, stack: LocalStack, admin_password: str, test_client_secret: str):
+        self.stack = stack
+        self.admin_password = admin_password
+        self.test_client_secret = test_client_secret
+        self.http = httpx.Client(timeout=30.0)
+        self._tokens: dict[str, str] = {}
+        self._users: dict[str, dict[str, Any]] = {}
+
+    def url(self, service: str, path: str = "") -> str:
+        return self.stack.url(service) + path
+
+    def start(self, *services: str) -> None:
+        self.stack.start(["auth", *services])
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        response = self.http.post(
+            self.url("auth", "/v1/auth/login"), json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def admin_token(self) -> str:
+        if "admin" not in self._tokens:
+            self._tokens["admin"] = self.login(ADMIN_EMAIL, self.admin_password)["access_token"]
+        return self._tokens["admin"]
+
+    def create_user(
+        self, role: str, *, distributor_id: str | None = None, email: str | None = None
+    ) -> dict[str, Any]:
+        """A new user with a random password (kept in the answer as `password`)."""
+        password = "pw-" + secrets.token_urlsafe(12)
+        body = {
+            "email": email or f"{role}-{secrets.token_hex(4)}@tests.glosleep.test",
+            "display_name": f"Test {role}",
+            "roles": [role],
+            "password": password,
+        }
+        if distributor_id is not None:
+            body["distributor_id"] = distributor_id
+        response = self.http.post(
+            self.url("auth", "/v1/users"), json=body, headers=bearer(self.admin_token())
+        )
+        assert response.status_code == 201, response.text
+        return {**response.json(), "password": password}
+
+    def token(self, role: str, *, distributor_id: str | None = None) -> str:
+        """An access token for a (cached) user of `role`."""
+        key = f"{role}:{distributor_id}"
+        if key not in self._tokens:
+            if role == "admin" and distributor_id is None:
+                return self.admin_token()
+            user = self.create_user(role, distributor_id=distributor_id)
+            self._users[key] = user
+            self._tokens[key] = self.login(user["email"], user["password"])["access_token"]
+        return self._tokens[key]
+
+    def service_token(self, scopes: list[str] | None = None) -> str:
+        data = {"grant_type": "client_credentials"}
+        if scopes is not None:
+            data["scope"] = " ".join(scopes)
+        response = self.http.post(
+            self.url("auth", "/v1/oauth/token"),
+            data=data,
+            auth=(TEST_CLIENT_ID, self.test_client_secret),
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    def as_role(self, role: str, *, distributor_id: str | None = None) -> dict[str, str]:
+        return bearer(self.token(role, distributor_id=distributor_id))
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,84 @@
+"""A minimal service built with the app kit, run as its own process by the kit
+tests: it proves what every real service inherits (token verification against
+auth's JWKS, roles, ownership, problem answers, logs, SIGTERM handling)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from beanie import Document
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import Field
+
+from apps.kit.app import create_app
+from apps.kit.schemas import Paise, RequestModel
+from apps.kit.security import CurrentPrincipal, Principal, Role, ensure_owner, require_roles
+from apps.kit.server import serve
+from apps.kit.settings import ServiceSettings
+
+
+class ProbeSettings(ServiceSettings):
+    service_name: str = "probe"
+    mongo_database: str = "glosleep_probe"
+
+
+class Probe(Document):
+    label: str
+
+    class Settings:
+        name = "probes"
+
+
+class EchoBody(RequestModel):
+    name: str = Field(min_length=1, max_length=20)
+    amount: Paise
+
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/whoami")
+async def whoami(principal: CurrentPrincipal) -> dict[str, object]:
+    return {"subject": principal.subject, "roles": sorted(principal.roles), "kind": principal.kind}
+
+
+@router.get("/admin-only")
+async def admin_only(_: Annotated[Principal, Depends(require_roles(Role.ADMIN))]) -> dict[str, str]:
+    return {"ok": "yes"}
+
+
+@router.get("/distributors/{distributor_id}/statement")
+async def statement(distributor_id: str, principal: CurrentPrincipal) -> dict[str, str]:
+    ensure_owner(principal, distributor_id)
+    return {"distributor_id": distributor_id}
+
+
+@router.post("/echo")
+async def echo(body: EchoBody) -> EchoBody:
+    return body
+
+
+@router.get("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internal detail: database password is hunter2")
+
+
+@router.get("/slow")
+async def slow(seconds: float = 1.0) -> dict[str, float]:
+    await asyncio.sleep(min(seconds, 10.0))
+    return {"slept": seconds}
+
+
+def create_probe_app(settings: ProbeSettings) -> FastAPI:
+    return create_app(
+        settings,
+        title="probe",
+        description="kit test service",
+        documents=[Probe],
+        routers=[router],
+    )
+
+
+if __name__ == "__main__":
+    serve(create_probe_app, ProbeSettings)
