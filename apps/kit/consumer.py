@@ -1,0 +1,112 @@
+"""Consuming another service's events: poll its feed from a stored cursor,
+handle each event once (deduplicated by event id, in one transaction with the
+handler's writes and the cursor), and export the lag per source."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from beanie import Document
+from opentelemetry.trace import SpanKind
+from pydantic import Field
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from apps.kit.app import AppKit, BackgroundLoop
+from apps.kit.clock import utcnow
+from apps.kit.events import Event, EventPage
+from apps.kit.leases import Lease, hold_lease
+from apps.kit.metrics import counter, gauge
+from apps.kit.tracing import span_from_headers
+
+CONSUMED = counter("events_consumed", "Events handled, by source.", ["source"])
+DUPLICATES = counter("events_duplicate", "Events delivered again and skipped.", ["source"])
+LAG_SECONDS = gauge(
+    "event_lag_seconds", "Age of the oldest event not yet handled (0 when caught up).", ["source"]
+)
+
+Handler = Callable[[Event, AsyncClientSession], Awaitable[None]]
+
+
+class ProcessedEvent(Document):
+    id: str  # type: ignore[assignment]  # the event id
+    source: str
+    type: str
+    processed_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "processed_events"
+
+
+class ConsumerCursor(Document):
+    id: str  # type: ignore[assignment]  # the source
+    after: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "consumer_cursors"
+
+
+CONSUMER_DOCUMENTS: list[type[Document]] = [ProcessedEvent, ConsumerCursor, Lease]
+
+
+class _AlreadyProcessed(Exception):
+    pass
+
+
+async def handle_event(kit: AppKit, source: str, event: Event, handler: Handler) -> bool:
+    """Handle one event exactly once per id; answers False for a duplicate."""
+
+    async def work(session: AsyncClientSession) -> None:
+        try:
+            await ProcessedEvent(id=event.id, source=source, type=event.type).insert(
+                session=session
+            )
+        except DuplicateKeyError:
+            raise _AlreadyProcessed from None
+        await handler(event, session)
+
+    headers = {"traceparent": event.traceparent} if event.traceparent else {}
+    with span_from_headers(f"consume {event.type}", headers, SpanKind.CONSUMER):
+        try:
+            await kit.database.in_transaction(work)
+        except _AlreadyProcessed:
+            DUPLICATES.labels(source).inc()
+            return False
+    CONSUMED.labels(source).inc()
+    return True
+
+
+def event_consumer(
+    source: str, base_url: str, handler: Handler, *, batch: int = 200, interval: float = 1.0
+) -> BackgroundLoop:
+    """A background loop that follows `source`'s event feed."""
+
+    async def consume_once(kit: AppKit) -> None:
+        if not await hold_lease(f"consume-{source}", ttl_seconds=30):
+            return
+        client = kit.client(source, base_url)
+        while True:
+            cursor = await ConsumerCursor.get(source) or ConsumerCursor(id=source)
+            page = EventPage.model_validate(
+                await client.request(
+                    "GET", "/v1/events", params={"after": cursor.after, "limit": batch}
+                )
+            )
+            if not page.events:
+                LAG_SECONDS.labels(source).set(0)
+                return
+            LAG_SECONDS.labels(source).set(
+                max(0.0, (utcnow() - page.events[0].occurred_at).total_seconds())
+            )
+            for event in page.events:
+                await handle_event(kit, source, event, handler)
+                cursor.after = event.seq
+                cursor.updated_at = utcnow()
+                await cursor.save()
+            if len(page.events) < batch:
+                LAG_SECONDS.labels(source).set(0)
+                return
+
+    return BackgroundLoop(f"consume-{source}", consume_once, interval_seconds=interval)

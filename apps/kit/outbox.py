@@ -1,0 +1,134 @@
+"""The transactional outbox.
+
+A change and the events it causes are written in one transaction (`record`).
+A relay, one replica at a time, then gives committed events a sequence number;
+consumers read them in that order from `GET /v1/events?after=N` and remember
+the last number they processed. Delivery is at least once; consumers dedupe by
+event id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import pymongo
+from beanie import Document
+from fastapi import APIRouter, Depends, Query
+from pydantic import Field
+from pymongo import IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from apps.kit.app import AppKit, BackgroundLoop
+from apps.kit.clock import utcnow
+from apps.kit.events import Event, EventPage
+from apps.kit.ids import new_id
+from apps.kit.leases import Lease, hold_lease
+from apps.kit.metrics import counter, gauge
+from apps.kit.security import Principal, Role, require_roles_or_scopes
+from apps.kit.tracing import inject_trace_headers
+
+BACKLOG = gauge("outbox_backlog", "Committed events not yet given a sequence number.")
+PUBLISHED = counter("outbox_events", "Events published through the outbox, by type.", ["type"])
+RELAY_BATCH = 500
+
+
+class OutboxEvent(Document):
+    id: str = Field(default_factory=lambda: new_id("evt"))  # type: ignore[assignment]
+    type: str
+    source: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+    data: dict[str, Any]
+    traceparent: str | None = None
+    seq: int | None = None
+
+    class Settings:
+        name = "outbox"
+        indexes = [
+            IndexModel(
+                [("seq", pymongo.ASCENDING)],
+                unique=True,
+                partialFilterExpression={"seq": {"$type": "number"}},
+                name="seq_unique",
+            ),
+        ]
+
+
+class OutboxCounter(Document):
+    id: str  # type: ignore[assignment]
+    value: int = 0
+
+    class Settings:
+        name = "outbox_counters"
+
+
+OUTBOX_DOCUMENTS: list[type[Document]] = [OutboxEvent, OutboxCounter, Lease]
+
+
+async def record(
+    session: AsyncClientSession | None, source: str, event_type: str, data: dict[str, Any]
+) -> OutboxEvent:
+    """Write an event in the caller's transaction (pass its session)."""
+    headers: dict[str, str] = {}
+    inject_trace_headers(headers)
+    event = OutboxEvent(
+        type=event_type, source=source, data=data, traceparent=headers.get("traceparent")
+    )
+    await event.insert(session=session)
+    return event
+
+
+async def relay_once(_: AppKit) -> None:
+    """Number committed events in commit-visible order (one relay at a time)."""
+    if not await hold_lease("outbox-relay", ttl_seconds=15):
+        return
+    collection = OutboxEvent.get_pymongo_collection()
+    pending = (
+        await collection.find({"seq": None}, {"_id": 1, "type": 1})
+        .sort("_id", 1)
+        .limit(RELAY_BATCH)
+        .to_list()
+    )
+    if pending:
+        counter_doc = await OutboxCounter.get_pymongo_collection().find_one_and_update(
+            {"_id": "outbox"},
+            {"$inc": {"value": len(pending)}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert counter_doc is not None  # upserted
+        first = int(counter_doc["value"]) - len(pending) + 1
+        for offset, event in enumerate(pending):
+            try:
+                await collection.update_one(
+                    {"_id": event["_id"], "seq": None}, {"$set": {"seq": first + offset}}
+                )
+            except DuplicateKeyError:
+                continue  # a stale relay numbered it a moment ago
+            PUBLISHED.labels(event["type"]).inc()
+    BACKLOG.set(await collection.count_documents({"seq": None}))
+
+
+OUTBOX_RELAY = BackgroundLoop("outbox-relay", relay_once, interval_seconds=0.25)
+
+EventReader = Annotated[Principal, Depends(require_roles_or_scopes([Role.ADMIN], ["events:read"]))]
+
+
+def events_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/events", tags=["events"])
+
+    @router.get("", response_model=EventPage, summary="Published events after a sequence number")
+    async def list_events(
+        _: EventReader,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        event_type: Annotated[str | None, Query(alias="type", max_length=64)] = None,
+    ) -> EventPage:
+        query: dict[str, Any] = {"seq": {"$gt": after}}
+        if event_type:
+            query["type"] = event_type
+        found = await OutboxEvent.find(query).sort("seq").limit(limit).to_list()
+        events = [Event.model_validate(e.model_dump()) for e in found]
+        return EventPage(events=events, next_after=events[-1].seq if events else after)
+
+    return router
