@@ -86,7 +86,8 @@ def main() -> int:
         return 1
     finally:
         print("stopping ...", flush=True)
-        stack.stop()
+        if stack is not None:
+            stack.stop()
         if embedded:
             embedded.stop()
     return 0

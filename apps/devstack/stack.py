@@ -3,7 +3,6 @@ other over loopback HTTP and to one MongoDB server, each with its own database."
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import secrets
 from collections.abc import Iterable, Mapping
@@ -33,7 +32,8 @@ _URL_VARIABLES = {
 
 def available_services() -> list[str]:
     """The services whose code exists in this checkout."""
-    return [name for name in SERVICES if importlib.util.find_spec(f"apps.{name}.main")]
+    apps_dir = Path(__file__).resolve().parents[1]
+    return [name for name in SERVICES if (apps_dir / name / "main.py").is_file()]
 
 
 @dataclass
