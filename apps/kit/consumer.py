@@ -83,18 +83,30 @@ def event_consumer(
 ) -> BackgroundLoop:
     """A background loop that follows `source`'s event feed."""
 
+    caught_up_at = utcnow()
+
     async def consume_once(kit: AppKit) -> None:
+        nonlocal caught_up_at
         if not await hold_lease(f"consume-{source}", ttl_seconds=30):
+            # The lease holder reports the lag; 0 here keeps a replica that lost
+            # the lease from showing a stale value (alerts take the max).
+            LAG_SECONDS.labels(source).set(0)
             return
         client = kit.client(source, base_url)
         while True:
             cursor = await ConsumerCursor.get(source) or ConsumerCursor(id=source)
-            page = EventPage.model_validate(
-                await client.request(
+            try:
+                body = await client.request(
                     "GET", "/v1/events", params={"after": cursor.after, "limit": batch}
                 )
-            )
+            except Exception:
+                # The feed cannot be read, so anything since the consumer was last
+                # caught up may be waiting: report that as the lag, not a stale 0.
+                LAG_SECONDS.labels(source).set((utcnow() - caught_up_at).total_seconds())
+                raise
+            page = EventPage.model_validate(body)
             if not page.events:
+                caught_up_at = utcnow()
                 LAG_SECONDS.labels(source).set(0)
                 return
             LAG_SECONDS.labels(source).set(
@@ -106,6 +118,7 @@ def event_consumer(
                 cursor.updated_at = utcnow()
                 await cursor.save()
             if len(page.events) < batch:
+                caught_up_at = utcnow()
                 LAG_SECONDS.labels(source).set(0)
                 return
 

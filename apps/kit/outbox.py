@@ -81,6 +81,9 @@ async def record(
 async def relay_once(_: AppKit) -> None:
     """Number committed events in commit-visible order (one relay at a time)."""
     if not await hold_lease("outbox-relay", ttl_seconds=15):
+        # The lease holder reports the backlog; 0 here keeps a replica that lost
+        # the lease from showing a stale value (alerts take the max).
+        BACKLOG.set(0)
         return
     collection = OutboxEvent.get_pymongo_collection()
     pending = (

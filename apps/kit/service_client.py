@@ -11,9 +11,10 @@ import time
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 
 from apps.kit.context import current_request_id
-from apps.kit.tracing import inject_trace_headers
+from apps.kit.tracing import inject_trace_headers, tracer
 
 log = logging.getLogger("glosleep.client")
 
@@ -112,8 +113,24 @@ class ServiceClient:
         """Send a request; answer the decoded JSON body of a 2xx response.
 
         Only idempotent calls are retried: GET/PUT/DELETE, or a POST the caller
-        marks idempotent because it carries its own key."""
+        marks idempotent because it carries its own key. The call is one CLIENT
+        span, so the trace shows it (with its retries) between the two services."""
         method = method.upper()
+        with tracer().start_as_current_span(
+            f"{method} {self.service}",
+            kind=SpanKind.CLIENT,
+            attributes={"peer.service": self.service, "http.request.method": method},
+        ):  # an exception leaving the span marks it as an error
+            return await self._send(method, path, json, params, idempotent)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        idempotent: bool | None,
+    ) -> Any:
         retryable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         attempts = self._max_attempts if retryable else 1
         renewed = False
