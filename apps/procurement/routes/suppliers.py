@@ -1,0 +1,88 @@
+"""Suppliers: who we buy from, what they supply, and their promised lead time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pymongo.errors import DuplicateKeyError
+
+from apps.kit.clock import utcnow
+from apps.kit.listing import keyset_page
+from apps.kit.pagination import Cursor, Page, PageLimit
+from apps.kit.problems import Conflict, NotFound, UnprocessableContent
+from apps.procurement.access import Manager, Reader
+from apps.procurement.models import ItemType, Supplier, SupplyItem
+from apps.procurement.schemas import SupplierCreate, SupplierOut, SupplierUpdate
+
+router = APIRouter(prefix="/v1/suppliers", tags=["suppliers"])
+
+
+def _taken(gstin: str) -> Conflict:
+    return Conflict(f"A supplier with GSTIN {gstin} exists.", slug="gstin-taken")
+
+
+@router.post("", response_model=SupplierOut, status_code=201, summary="Add a supplier")
+async def create_supplier(body: SupplierCreate, _: Manager) -> Supplier:
+    supplier = Supplier(
+        **body.model_dump(exclude={"supplies"}),
+        supplies=[SupplyItem(**item.model_dump()) for item in body.supplies],
+    )
+    try:
+        await supplier.insert()
+    except DuplicateKeyError:
+        raise _taken(body.gstin) from None
+    return supplier
+
+
+@router.get("", response_model=Page[SupplierOut], summary="List suppliers")
+async def list_suppliers(
+    _: Reader,
+    active: bool | None = None,
+    item_type: ItemType | None = None,
+    item: Annotated[str | None, Query(max_length=64)] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
+) -> Page[SupplierOut]:
+    query: dict[str, Any] = {}
+    if active is not None:
+        query["active"] = active
+    if item is not None or item_type is not None:
+        match: dict[str, Any] = {}
+        if item is not None:
+            match["item"] = item.strip()
+        if item_type is not None:
+            match["item_type"] = str(item_type)
+        query["supplies"] = {"$elemMatch": match}
+    found, next_cursor = await keyset_page(Supplier, query, limit, cursor)
+    return Page[SupplierOut](
+        items=[SupplierOut.model_validate(s) for s in found], next_cursor=next_cursor
+    )
+
+
+async def _supplier(supplier_id: str) -> Supplier:
+    supplier = await Supplier.get(supplier_id) if len(supplier_id) <= 64 else None
+    if supplier is None:
+        raise NotFound(f"No supplier {supplier_id}.")
+    return supplier
+
+
+@router.get("/{supplier_id}", response_model=SupplierOut, summary="Read a supplier")
+async def read_supplier(supplier_id: str, _: Reader) -> Supplier:
+    return await _supplier(supplier_id)
+
+
+@router.patch("/{supplier_id}", response_model=SupplierOut, summary="Update a supplier")
+async def update_supplier(supplier_id: str, body: SupplierUpdate, _: Manager) -> Supplier:
+    supplier = await _supplier(supplier_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"supplies"})
+    for field in ("name", "contact_name", "contact_email", "lead_time_days", "active"):
+        if field in changes and changes[field] is None:
+            raise UnprocessableContent(f"{field} cannot be null.")
+    for field, value in changes.items():
+        setattr(supplier, field, value)
+    if body.supplies is not None:
+        supplier.supplies = [SupplyItem(**item.model_dump()) for item in body.supplies]
+    supplier.updated_at = utcnow()
+    await supplier.save()
+    return supplier

@@ -1,0 +1,98 @@
+"""Shared by the procurement and analytics tests: fast background loops for the
+test processes, and small builders of suppliers and purchase orders."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tests.support.platform import Platform
+
+T = TypeVar("T")
+
+FAST_LOOPS = {
+    "procurement": {
+        "CONSUMER_INTERVAL_SECONDS": "0.2",
+        "RECEIPT_RECOVERY_INTERVAL_SECONDS": "0.3",
+        "RECEIPT_RECOVERY_GRACE_SECONDS": "0.5",
+        "APPROVAL_THRESHOLD_PAISE": "10000000",
+    },
+    "analytics": {"CONSUMER_INTERVAL_SECONDS": "0.2"},
+}
+
+
+def use_fast_loops(platform: Platform) -> None:
+    """Before the services start: short consumer and recovery intervals."""
+    for name, env in FAST_LOOPS.items():
+        platform.stack.config.extra_env.setdefault(name, {}).update(env)
+
+
+def random_gstin() -> str:
+    letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(5))
+    digits = "".join(secrets.choice(string.digits) for _ in range(4))
+    return f"27{letters}{digits}A1Z{secrets.choice(string.digits)}"
+
+
+def supplier_body(supplies: list[dict[str, Any]], lead_time_days: int = 7) -> dict[str, Any]:
+    return {
+        "name": f"Supplier {secrets.token_hex(3)}",
+        "contact_name": "Test Contact",
+        "contact_email": "buyer@supplier.example",
+        "gstin": random_gstin(),
+        "supplies": supplies,
+        "lead_time_days": lead_time_days,
+    }
+
+
+def sku_supply(sku: str, cost: int, multiple: int = 1, gst: int = 1800) -> dict[str, Any]:
+    return {
+        "item_type": "sku",
+        "item": sku,
+        "unit_cost_paise": cost,
+        "order_multiple": multiple,
+        "gst_rate_bps": gst,
+    }
+
+
+def create_supplier(platform: Platform, body: dict[str, Any]) -> dict[str, Any]:
+    response = platform.http.post(
+        platform.url("procurement", "/v1/suppliers"),
+        json=body,
+        headers=platform.as_role("procurement"),
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def create_po(platform: Platform, supplier_id: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    response = platform.http.post(
+        platform.url("procurement", "/v1/purchase-orders"),
+        json={"supplier_id": supplier_id, "lines": lines},
+        headers=platform.as_role("procurement"),
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def po_action(platform: Platform, po_id: str, action: str, role: str = "procurement") -> Any:
+    return platform.http.post(
+        platform.url("procurement", f"/v1/purchase-orders/{po_id}/{action}"),
+        headers=platform.as_role(role),
+    )
+
+
+def wait_for(check: Callable[[], T | None], timeout: float = 15.0, what: str = "it") -> T:
+    """Poll `check` with short sleeps until it answers something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(0.1)
