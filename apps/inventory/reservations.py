@@ -1,0 +1,308 @@
+"""Reservations for orders: all or nothing in one transaction, keyed by the
+caller's id; commit, release and expiry are guarded status transitions, so each
+happens once however many requests or replicas race for it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from apps.inventory.metrics import EXPIRED, RESERVATIONS, SHORT_LINES
+from apps.inventory.models import (
+    Allocation,
+    MovementKind,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    ShortLine,
+    StockLevel,
+    Warehouse,
+)
+from apps.inventory.schemas import ReservationRequest
+from apps.inventory.settings import InventorySettings
+from apps.inventory.stock import StockChange
+from apps.kit.app import AppKit
+from apps.kit.clock import utcnow
+from apps.kit.idempotency import fingerprint
+from apps.kit.leases import hold_lease
+from apps.kit.problems import Conflict, NotFound, ServiceUnavailable
+
+MAX_ATTEMPTS = 20
+EXPIRY_BATCH = 200
+EXPIRY_ACTOR = "system:expiry"
+
+
+class _Raced(Exception):
+    """A level changed between reading it and reserving from it: plan again."""
+
+
+def _closed(reservation: Reservation) -> Conflict:
+    return Conflict(
+        f"Reservation {reservation.id} is {reservation.status.value}; use a new id.",
+        slug="reservation-closed",
+        reservation_status=reservation.status.value,
+    )
+
+
+def _insufficient(reservation: Reservation) -> Conflict:
+    return Conflict(
+        "Not enough stock for every line; nothing was reserved.",
+        slug="insufficient-stock",
+        reservation_id=reservation.id,
+        short_lines=[line.model_dump() for line in reservation.short_lines],
+    )
+
+
+def _replay(existing: Reservation, digest: str) -> Reservation:
+    if existing.status in (ReservationStatus.RELEASED, ReservationStatus.EXPIRED):
+        raise _closed(existing)
+    if existing.fingerprint != digest:
+        raise Conflict(
+            f"Reservation {existing.id} exists with other lines.", slug="reservation-mismatch"
+        )
+    RESERVATIONS.labels("replayed").inc()
+    if existing.status is ReservationStatus.REJECTED:
+        raise _insufficient(existing)
+    return existing
+
+
+def _allocate(levels: list[dict[str, Any]], quantity: int) -> list[Allocation]:
+    """Largest available first (fewest splits), ties by warehouse code: ADR 0020."""
+    ordered = sorted(levels, key=lambda lv: (-(lv["on_hand"] - lv["reserved"]), lv["_id"]))
+    allocations, remaining = [], quantity
+    for level in ordered:
+        take = min(remaining, level["on_hand"] - level["reserved"])
+        if take > 0:
+            allocations.append(Allocation(warehouse_code=level["warehouse_code"], quantity=take))
+            remaining -= take
+    return allocations
+
+
+async def reserve(
+    kit: AppKit, reservation_id: str, body: ReservationRequest, actor: str
+) -> tuple[Reservation, bool]:
+    """Answers (reservation, created); raises the 409s of the contract."""
+    settings = kit.settings
+    assert isinstance(settings, InventorySettings)
+    wanted = sorted((line.sku, line.quantity) for line in body.lines)
+    digest = fingerprint(wanted)
+    ttl = body.ttl_seconds or settings.reservation_ttl_seconds
+    existing = await Reservation.get(reservation_id)
+    if existing is not None:
+        return _replay(existing, digest), False
+
+    async def transaction(session: AsyncClientSession) -> tuple[Reservation, StockChange]:
+        change = StockChange(session, actor, reservation_id)
+        active = [
+            w["_id"]
+            async for w in Warehouse.get_pymongo_collection().find(
+                {"active": True}, {"_id": 1}, session=session
+            )
+        ]
+        lines, short = [], []
+        for sku, quantity in wanted:
+            product = await change.product(sku)
+            levels = await (
+                StockLevel.get_pymongo_collection()
+                .find({"sku": sku, "warehouse_code": {"$in": active}}, session=session)
+                .to_list()
+            )
+            total = sum(max(0, lv["on_hand"] - lv["reserved"]) for lv in levels)
+            if product is None or not product.active:
+                total = 0
+            if total < quantity:
+                short.append(ShortLine(sku=sku, requested=quantity, available=total))
+            lines.append(
+                ReservationLine(sku=sku, quantity=quantity, allocations=_allocate(levels, quantity))
+            )
+        reservation = Reservation(
+            id=reservation_id,
+            status=ReservationStatus.REJECTED if short else ReservationStatus.RESERVED,
+            fingerprint=digest,
+            lines=lines,
+            short_lines=short,
+            expires_at=None if short else utcnow() + timedelta(seconds=ttl),
+            actor=actor,
+        )
+        if short:
+            for line in reservation.lines:
+                line.allocations = []
+            await reservation.insert(session=session)
+            return reservation, change
+        await reservation.insert(session=session)
+        for line in lines:
+            for allocation in line.allocations:
+                done = await change.apply(
+                    line.sku,
+                    allocation.warehouse_code,
+                    MovementKind.RESERVE,
+                    reserved_delta=allocation.quantity,
+                )
+                if done is None:
+                    raise _Raced
+        await change.emit(
+            "reservation.created",
+            {
+                "reservation_id": reservation_id,
+                "status": reservation.status.value,
+                "lines": [line.model_dump() for line in lines],
+                "expires_at": reservation.expires_at,
+            },
+        )
+        return reservation, change
+
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            reservation, change = await kit.database.in_transaction(transaction)
+        except DuplicateKeyError:
+            existing = await Reservation.get(reservation_id)
+            assert existing is not None
+            return _replay(existing, digest), False
+        except _Raced:
+            await asyncio.sleep(0.005 * (attempt + 1))
+            continue
+        change.committed()
+        if reservation.status is ReservationStatus.REJECTED:
+            RESERVATIONS.labels("rejected").inc()
+            SHORT_LINES.inc(len(reservation.short_lines))
+            raise _insufficient(reservation)
+        RESERVATIONS.labels("reserved").inc()
+        return reservation, True
+    raise ServiceUnavailable(
+        "Stock kept changing while reserving; retry.", headers={"Retry-After": "1"}
+    )
+
+
+_CLOSING = {
+    ReservationStatus.COMMITTED: (MovementKind.COMMIT, "reservation.committed"),
+    ReservationStatus.RELEASED: (MovementKind.RELEASE, "reservation.released"),
+    ReservationStatus.EXPIRED: (MovementKind.EXPIRE, "reservation.expired"),
+}
+
+
+async def _close(
+    kit: AppKit, reservation_id: str, target: ReservationStatus, actor: str
+) -> Reservation | None:
+    """reserved -> target, once: the status guard lets exactly one caller through;
+    the others get None."""
+    kind, event_type = _CLOSING[target]
+
+    async def transaction(session: AsyncClientSession) -> tuple[Reservation, StockChange] | None:
+        found = await Reservation.get_pymongo_collection().find_one_and_update(
+            {"_id": reservation_id, "status": ReservationStatus.RESERVED.value},
+            {"$set": {"status": target.value, "updated_at": utcnow()}},
+            session=session,
+            return_document=ReturnDocument.AFTER,
+        )
+        if found is None:
+            return None
+        reservation = Reservation.model_validate(found)
+        change = StockChange(session, actor, reservation_id)
+        for line in reservation.lines:
+            for allocation in line.allocations:
+                quantity = allocation.quantity
+                done = await change.apply(
+                    line.sku,
+                    allocation.warehouse_code,
+                    kind,
+                    on_hand_delta=-quantity if target is ReservationStatus.COMMITTED else 0,
+                    reserved_delta=-quantity,
+                )
+                if done is None:
+                    raise RuntimeError(f"level {line.sku}@{allocation.warehouse_code} lost stock")
+        await change.emit(
+            event_type,
+            {
+                "reservation_id": reservation_id,
+                "status": target.value,
+                "lines": [line.model_dump() for line in reservation.lines],
+            },
+        )
+        return reservation, change
+
+    outcome = await kit.database.in_transaction(transaction)
+    if outcome is None:
+        return None
+    outcome[1].committed()
+    return outcome[0]
+
+
+async def _existing(reservation_id: str) -> Reservation:
+    found = await Reservation.get(reservation_id)
+    if found is None:
+        raise NotFound(f"No reservation {reservation_id}.")
+    return found
+
+
+async def commit(kit: AppKit, reservation_id: str, actor: str) -> Reservation:
+    closed = await _close(kit, reservation_id, ReservationStatus.COMMITTED, actor)
+    if closed is not None:
+        return closed
+    existing = await _existing(reservation_id)
+    if existing.status is ReservationStatus.COMMITTED:
+        return existing
+    if existing.status is ReservationStatus.REJECTED:
+        raise Conflict(
+            f"Reservation {reservation_id} was rejected; nothing to commit.",
+            slug="reservation-rejected",
+        )
+    raise _closed(existing)
+
+
+async def release(kit: AppKit, reservation_id: str, actor: str) -> Reservation:
+    for _ in range(3):
+        closed = await _close(kit, reservation_id, ReservationStatus.RELEASED, actor)
+        if closed is not None:
+            return closed
+        existing = await Reservation.get(reservation_id)
+        if existing is None:
+            tombstone = Reservation(
+                id=reservation_id,
+                status=ReservationStatus.RELEASED,
+                fingerprint="",
+                lines=[],
+                tombstone=True,
+                actor=actor,
+            )
+            try:
+                await tombstone.insert()
+            except DuplicateKeyError:
+                continue  # a reserve or another release came first: look again
+            return tombstone
+        if existing.status is ReservationStatus.COMMITTED:
+            raise Conflict(
+                f"Reservation {reservation_id} was committed (goods shipped); "
+                "it cannot be released.",
+                slug="reservation-committed",
+            )
+        if existing.status is not ReservationStatus.RESERVED:
+            return existing  # released, expired or rejected: nothing is held
+    raise ServiceUnavailable("The reservation kept changing; retry.", headers={"Retry-After": "1"})
+
+
+async def expire_once(kit: AppKit) -> None:
+    """Release reservations past their expiry (one replica at a time, and each
+    reservation once, by its status guard)."""
+    settings = kit.settings
+    assert isinstance(settings, InventorySettings)
+    lease_seconds = max(30.0, 3 * settings.reservation_expiry_interval_seconds)
+    if not await hold_lease("reservation-expiry", ttl_seconds=lease_seconds):
+        return
+    due = (
+        await Reservation.get_pymongo_collection()
+        .find(
+            {"status": ReservationStatus.RESERVED.value, "expires_at": {"$lt": utcnow()}},
+            {"_id": 1},
+        )
+        .sort("expires_at", 1)
+        .limit(EXPIRY_BATCH)
+        .to_list()
+    )
+    for item in due:
+        if await _close(kit, item["_id"], ReservationStatus.EXPIRED, EXPIRY_ACTOR) is not None:
+            EXPIRED.inc()
