@@ -13,13 +13,21 @@ DocumentT = TypeVar("DocumentT", bound=Document)
 
 
 async def keyset_page(
-    document_type: type[DocumentT], query: dict[str, Any], limit: int, cursor: str | None
+    document_type: type[DocumentT],
+    query: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+    *,
+    newest_first: bool = False,
 ) -> tuple[list[DocumentT], str | None]:
-    """Documents matching `query` after `cursor`, oldest first, and the next cursor."""
+    """Documents matching `query` after `cursor`, oldest (or newest) first, and
+    the next cursor."""
     position = decode_cursor(cursor)
     if position is not None:
-        query = {**query, "_id": {"$gt": str(position.get("id"))}}
-    found = await document_type.find(query).sort("_id").limit(limit + 1).to_list()
+        operator = "$lt" if newest_first else "$gt"
+        query = {**query, "_id": {operator: str(position.get("id"))}}
+    order = "-_id" if newest_first else "_id"
+    found = await document_type.find(query).sort(order).limit(limit + 1).to_list()
     more = len(found) > limit
     found = found[:limit]
     return found, encode_cursor({"id": found[-1].id}) if more and found else None

@@ -1,0 +1,163 @@
+"""What the order service stores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pymongo
+from beanie import Document
+from pydantic import BaseModel, Field, StringConstraints
+from pymongo import IndexModel
+
+from apps.kit.clock import utcnow
+from apps.kit.ids import new_id
+
+IDEMPOTENCY_KEY_TTL_SECONDS = 86_400
+
+
+AddressText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[1-9][0-9]{5}$")]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}$")]
+
+
+class Address(BaseModel):
+    line1: AddressText
+    line2: AddressText | None = None
+    city: AddressText
+    state: AddressText
+    postal_code: PostalCode
+    country: Country = "IN"
+
+
+class Distributor(Document):
+    id: str  # type: ignore[assignment]  # dst_<slug>
+    name: str
+    gstin: str
+    region: str
+    billing_address: Address
+    shipping_address: Address
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "distributors"
+        indexes = [
+            IndexModel([("region", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
+        ]
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    REJECTED = "REJECTED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class SagaStep(StrEnum):
+    """The inventory call an order still owes; the recovery loop finishes it."""
+
+    RESERVE = "reserve"
+    COMMIT = "commit"
+    RELEASE = "release"
+
+
+class OrderLine(BaseModel):
+    sku: str
+    name: str
+    category: str
+    quantity: int
+    unit_price_paise: int
+    gst_rate_bps: int
+    line_subtotal_paise: int
+    line_tax_paise: int
+    line_total_paise: int
+
+
+class ShortLine(BaseModel):
+    sku: str
+    requested: int
+    available: int
+
+
+class Transition(BaseModel):
+    status: OrderStatus
+    at: datetime
+    actor: str
+    note: str | None = None
+
+
+class Order(Document):
+    id: str = Field(default_factory=lambda: new_id("ord"))  # type: ignore[assignment]
+    number: str
+    status: OrderStatus = OrderStatus.PENDING
+    distributor_id: str
+    distributor_name: str
+    region: str
+    shipping_address: Address
+    lines: list[OrderLine]
+    subtotal_paise: int
+    tax_paise: int
+    total_paise: int
+    reference: str | None = None
+    placed_by: str
+    placed_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    saga: SagaStep | None = SagaStep.RESERVE
+    saga_since: datetime | None = Field(default_factory=utcnow)
+    saga_actor: str | None = None
+    short_lines: list[ShortLine] = Field(default_factory=list)
+    rejection_reason: str | None = None
+    history: list[Transition] = Field(default_factory=list)
+
+    class Settings:
+        name = "orders"
+        indexes = [
+            IndexModel([("distributor_id", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            IndexModel([("status", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
+            IndexModel([("placed_at", pymongo.DESCENDING)]),
+            IndexModel([("number", pymongo.ASCENDING)], unique=True, name="number_unique"),
+            IndexModel(
+                [("saga_since", pymongo.ASCENDING)],
+                partialFilterExpression={"saga": {"$type": "string"}},
+                name="saga_owed",
+            ),
+        ]
+
+
+class OrderCounter(Document):
+    """The last order number of a year (`SO-2026`)."""
+
+    id: str  # type: ignore[assignment]
+    value: int = 0
+
+    class Settings:
+        name = "order_counters"
+
+
+class IdempotencyRecord(Document):
+    """One order-placing request per (caller, Idempotency-Key): the request's
+    fingerprint, the order it created, and the response once it was given."""
+
+    id: str  # type: ignore[assignment]  # sha256(caller, key)
+    caller: str
+    key: str
+    fingerprint: str
+    order_id: str
+    status_code: int | None = None
+    response: dict[str, Any] | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "idempotency_keys"
+        indexes = [
+            IndexModel(
+                [("created_at", pymongo.ASCENDING)],
+                expireAfterSeconds=IDEMPOTENCY_KEY_TTL_SECONDS,
+                name="pruned_after_24h",
+            )
+        ]

@@ -1,0 +1,89 @@
+"""Distributors: the customer accounts orders are placed for."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pymongo.errors import DuplicateKeyError
+
+from apps.kit.clock import utcnow
+from apps.kit.listing import keyset_page
+from apps.kit.pagination import Cursor, Page, PageLimit
+from apps.kit.problems import Conflict, NotFound
+from apps.kit.security import STAFF_ROLES, Principal, Role, ensure_owner, require_roles
+from apps.order.models import Address, Distributor
+from apps.order.schemas import DistributorCreate, DistributorOut, DistributorUpdate, Region
+
+router = APIRouter(prefix="/v1/distributors", tags=["distributors"])
+Manager = Annotated[Principal, Depends(require_roles(Role.SALES))]
+Staff = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
+Reader = Annotated[Principal, Depends(require_roles(*Role))]
+DistributorPath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post("", response_model=DistributorOut, status_code=201, summary="Create a distributor")
+async def create_distributor(body: DistributorCreate, _: Manager) -> Distributor:
+    billing = Address.model_validate(body.billing_address.model_dump())
+    shipping = body.shipping_address or body.billing_address
+    distributor = Distributor(
+        id=body.id,
+        name=body.name,
+        gstin=body.gstin,
+        region=body.region,
+        billing_address=billing,
+        shipping_address=Address.model_validate(shipping.model_dump()),
+    )
+    try:
+        await distributor.insert()
+    except DuplicateKeyError:
+        raise Conflict(f"Distributor {body.id} exists.", slug="distributor-exists") from None
+    return distributor
+
+
+@router.get("", response_model=Page[DistributorOut], summary="List distributors")
+async def list_distributors(
+    _: Staff,
+    region: Annotated[Region | None, Query()] = None,
+    active: bool | None = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
+) -> Page[DistributorOut]:
+    query: dict[str, Any] = {}
+    if region:
+        query["region"] = region
+    if active is not None:
+        query["active"] = active
+    found, next_cursor = await keyset_page(Distributor, query, limit, cursor)
+    return Page[DistributorOut](
+        items=[DistributorOut.model_validate(d) for d in found], next_cursor=next_cursor
+    )
+
+
+async def _distributor(distributor_id: str) -> Distributor:
+    distributor = await Distributor.get(distributor_id)
+    if distributor is None:
+        raise NotFound(f"No distributor {distributor_id}.")
+    return distributor
+
+
+@router.get("/{distributor_id}", response_model=DistributorOut, summary="Read a distributor")
+async def read_distributor(distributor_id: DistributorPath, principal: Reader) -> Distributor:
+    ensure_owner(principal, distributor_id)
+    return await _distributor(distributor_id)
+
+
+@router.patch("/{distributor_id}", response_model=DistributorOut, summary="Update a distributor")
+async def update_distributor(
+    distributor_id: DistributorPath, body: DistributorUpdate, _: Manager
+) -> Distributor:
+    distributor = await _distributor(distributor_id)
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:
+            continue
+        is_address = name in ("billing_address", "shipping_address")
+        setattr(distributor, name, Address.model_validate(value) if is_address else value)
+    distributor.updated_at = utcnow()
+    await distributor.save()
+    return distributor

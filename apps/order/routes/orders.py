@@ -1,0 +1,179 @@
+"""Orders: placing (idempotent), reading, listing, and the transitions people
+drive (cancel, ship, deliver)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.responses import JSONResponse
+
+from apps.kit.clock import utcnow
+from apps.kit.listing import keyset_page
+from apps.kit.pagination import Cursor, Page, PageLimit
+from apps.kit.problems import BadRequest, Conflict, Forbidden, NotFound, UnprocessableContent
+from apps.kit.security import Principal, Role, distributor_scope, ensure_owner, require_roles
+from apps.order import saga
+from apps.order.metrics import ORDERS
+from apps.order.models import Order, OrderStatus, SagaStep
+from apps.order.placing import Answer, place_order
+from apps.order.schemas import CancelRequest, DistributorId, OrderCreate, OrderOut
+from apps.order.service import OrderParts, Parts
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+Placer = Annotated[Principal, Depends(require_roles(Role.SALES, Role.DISTRIBUTOR))]
+Reader = Annotated[Principal, Depends(require_roles(*Role))]
+Warehouse = Annotated[Principal, Depends(require_roles(Role.WAREHOUSE))]
+OrderPath = Annotated[str, Path(min_length=1, max_length=64)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Client-made unique key (a UUID); a retry with the same key and body "
+        "gets the same answer. Pruned after 24 hours.",
+    ),
+]
+ORDER_ANSWERS: dict[int | str, dict[str, Any]] = {
+    201: {"model": OrderOut, "description": "Placed: CONFIRMED or REJECTED."},
+    202: {"model": OrderOut, "description": "Placed and PENDING: inventory did not answer yet."},
+}
+
+
+def _answer(answer: Answer) -> JSONResponse:
+    headers = {"Location": f"/v1/orders/{answer.body['id']}"}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+@router.post(
+    "",
+    response_model=OrderOut,
+    status_code=201,
+    responses=ORDER_ANSWERS,
+    summary="Place an order (Idempotency-Key required)",
+)
+async def create_order(
+    body: OrderCreate, principal: Placer, parts: Parts, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    if idempotency_key is None:
+        raise BadRequest(
+            "An Idempotency-Key header is required to place an order.",
+            slug="idempotency-key-required",
+        )
+    return _answer(await place_order(parts, principal, body, idempotency_key))
+
+
+@router.get("", response_model=Page[OrderOut], summary="List orders, newest first")
+async def list_orders(
+    principal: Reader,
+    status: OrderStatus | None = None,
+    distributor_id: Annotated[DistributorId | None, Query()] = None,
+    placed_from: Annotated[datetime | None, Query(description="Inclusive.")] = None,
+    placed_to: Annotated[datetime | None, Query(description="Exclusive.")] = None,
+    limit: PageLimit = 50,
+    cursor: Cursor = None,
+) -> Page[OrderOut]:
+    own = distributor_scope(principal)
+    if own is not None and distributor_id not in (None, own):
+        raise Forbidden("A distributor sees only its own orders.")
+    query: dict[str, Any] = {}
+    if own or distributor_id:
+        query["distributor_id"] = own or distributor_id
+    if status is not None:
+        query["status"] = str(status)
+    for bound, operator in ((placed_from, "$gte"), (placed_to, "$lt")):
+        if bound is not None:
+            if bound.tzinfo is None:
+                raise UnprocessableContent(
+                    "Dates need a time zone (for example 2026-04-01T00:00:00Z).",
+                    errors=[{"path": "query", "message": "timezone required"}],
+                )
+            query.setdefault("placed_at", {})[operator] = bound
+    found, next_cursor = await keyset_page(Order, query, limit, cursor, newest_first=True)
+    return Page[OrderOut](
+        items=[OrderOut.model_validate(order) for order in found], next_cursor=next_cursor
+    )
+
+
+async def _order(order_id: str, principal: Principal) -> Order:
+    order = await Order.get(order_id)
+    if order is None:
+        raise NotFound(f"No order {order_id}.")
+    try:
+        ensure_owner(principal, order.distributor_id)
+    except Forbidden:
+        raise NotFound(f"No order {order_id}.") from None
+    return order
+
+
+@router.get("/{order_id}", response_model=OrderOut, summary="Read an order")
+async def read_order(order_id: OrderPath, principal: Reader) -> Order:
+    return await _order(order_id, principal)
+
+
+@router.post("/{order_id}/cancel", response_model=OrderOut, summary="Cancel before shipping")
+async def cancel_order(
+    order_id: OrderPath, principal: Placer, parts: Parts, body: CancelRequest | None = None
+) -> Order:
+    order = await _order(order_id, principal)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
+        raise saga.illegal(order, "cancelled")
+    if order.saga is SagaStep.COMMIT:
+        raise Conflict(f"Order {order.number} is being shipped.", slug="illegal-transition")
+    cancelled = await saga.transition(
+        parts,
+        order.id,
+        expect={
+            "status": {"$in": [str(OrderStatus.PENDING), str(OrderStatus.CONFIRMED)]},
+            "saga": {"$in": [None, str(SagaStep.RESERVE)]},
+        },
+        status=OrderStatus.CANCELLED,
+        actor=principal.subject,
+        note=body.reason if body else None,
+        fields={"saga": str(SagaStep.RELEASE), "saga_since": utcnow()},
+    )
+    if cancelled is None:
+        raise saga.illegal(await _order(order_id, principal), "cancelled")
+    ORDERS.labels("cancelled").inc()
+    return await saga.release(parts, cancelled)
+
+
+async def _ship(parts: OrderParts, order: Order, principal: Principal) -> Order:
+    claimed = await saga.claim(
+        order.id,
+        {"status": str(OrderStatus.CONFIRMED), "saga": {"$in": [None, str(SagaStep.COMMIT)]}},
+        SagaStep.COMMIT,
+        principal.subject,
+    )
+    if claimed is None:
+        raise saga.illegal(await _order(order.id, principal), "shipped")
+    return await saga.commit(parts, claimed, actor=principal.subject)
+
+
+@router.post("/{order_id}/ship", response_model=OrderOut, summary="Ship (commit the stock)")
+async def ship_order(order_id: OrderPath, principal: Warehouse, parts: Parts) -> Order:
+    order = await _order(order_id, principal)
+    if order.status is not OrderStatus.CONFIRMED:
+        raise saga.illegal(order, "shipped")
+    return await _ship(parts, order, principal)
+
+
+@router.post("/{order_id}/deliver", response_model=OrderOut, summary="Record delivery")
+async def deliver_order(order_id: OrderPath, principal: Warehouse, parts: Parts) -> Order:
+    order = await _order(order_id, principal)
+    delivered = await saga.transition(
+        parts,
+        order.id,
+        expect={"status": str(OrderStatus.SHIPPED)},
+        status=OrderStatus.DELIVERED,
+        actor=principal.subject,
+    )
+    if delivered is None:
+        raise saga.illegal(await _order(order_id, principal), "delivered")
+    ORDERS.labels("delivered").inc()
+    return delivered

@@ -1,0 +1,101 @@
+"""The order service's request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from apps.kit.schemas import Gstin, Name, Quantity, RequestModel, ResponseModel, Text
+from apps.order.models import Address, OrderLine, OrderStatus, SagaStep, ShortLine, Transition
+
+DistributorId = Annotated[str, StringConstraints(pattern=r"^dst_[a-z0-9_]{3,60}$")]
+# The catalogue's SKU format (inventory owns it): upper case, digits, dashes.
+Sku = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9][A-Z0-9-]{2,39}$"),
+]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+MAX_LINES = 100
+
+
+class AddressIn(Address):
+    model_config = RequestModel.model_config
+
+
+class DistributorCreate(RequestModel):
+    id: DistributorId
+    name: Name
+    gstin: Gstin
+    region: Region
+    billing_address: AddressIn
+    shipping_address: AddressIn | None = None
+
+
+class DistributorUpdate(RequestModel):
+    name: Name | None = None
+    gstin: Gstin | None = None
+    region: Region | None = None
+    billing_address: AddressIn | None = None
+    shipping_address: AddressIn | None = None
+    active: bool | None = None
+
+
+class DistributorOut(ResponseModel):
+    id: str
+    name: str
+    gstin: str
+    region: str
+    billing_address: Address
+    shipping_address: Address
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class LineIn(RequestModel):
+    sku: Sku
+    quantity: Quantity
+
+
+class OrderCreate(RequestModel):
+    distributor_id: DistributorId | None = Field(
+        default=None, description="Required for staff; a distributor orders for itself."
+    )
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+    reference: Text | None = Field(default=None, max_length=100)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(cls, lines: list[LineIn]) -> list[LineIn]:
+        skus = [line.sku for line in lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU may appear on one line only")
+        return lines
+
+
+class CancelRequest(RequestModel):
+    reason: Text | None = Field(default=None, max_length=500)
+
+
+class OrderOut(ResponseModel):
+    id: str
+    number: str
+    status: OrderStatus
+    distributor_id: str
+    distributor_name: str
+    region: str
+    shipping_address: Address
+    lines: list[OrderLine]
+    subtotal_paise: int
+    tax_paise: int
+    total_paise: int
+    reference: str | None
+    placed_by: str
+    placed_at: datetime
+    updated_at: datetime
+    saga: SagaStep | None = Field(description="The inventory call still owed, if any.")
+    short_lines: list[ShortLine]
+    rejection_reason: str | None
+    history: list[Transition]

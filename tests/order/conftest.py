@@ -1,0 +1,33 @@
+"""The order service under test: auth, inventory and order processes, with a
+short recovery interval so recovery shows within a test's patience."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.order.shop import Shop
+from tests.support.platform import Platform
+
+ORDER_TEST_ENV = {
+    "RECOVERY_INTERVAL_SECONDS": "0.3",
+    "RECOVERY_GRACE_SECONDS": "1",
+    "INVENTORY_TIMEOUT_SECONDS": "2",
+    "CATALOG_CACHE_SECONDS": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def order_platform(platform: Platform) -> Platform:
+    env = platform.stack.config.extra_env.setdefault("order", {})
+    if any(env.get(name) != value for name, value in ORDER_TEST_ENV.items()):
+        env.update(ORDER_TEST_ENV)
+        running = platform.stack.processes.pop("order", None)
+        if running is not None:
+            running.stop()
+    platform.start("inventory", "order")
+    return platform
+
+
+@pytest.fixture(scope="session")
+def shop(order_platform: Platform) -> Shop:
+    return Shop(order_platform)
