@@ -13,7 +13,7 @@ export UV_CACHE_DIR := $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install dev reset-dev test lint typecheck pytest
+.PHONY: help install dev dev-monitoring reset-dev test lint typecheck pytest
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ install: $(VENV)/.synced ## Install the project's Python environment (.venv) fro
 
 dev: install ## Run the whole platform locally on the embedded database, with demo data
 	$(BIN)/python -m apps.devstack
+
+dev-monitoring: install ## `make dev` plus a local Prometheus (Debian package) with the repo's alert rules
+	WITH_PROMETHEUS=1 $(BIN)/python -m apps.devstack
 
 reset-dev: install ## Delete the local development database (.data/dev)
 	$(BIN)/python -m apps.devstack --reset

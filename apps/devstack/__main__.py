@@ -12,11 +12,13 @@ import shutil
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from apps.devstack.embedded_db import EmbeddedMongo
 from apps.devstack.ports import port_is_free
 from apps.devstack.processes import REPO_ROOT
+from apps.devstack.prometheus import LocalPrometheus
 from apps.devstack.seed import seed_demo_data
 from apps.devstack.stack import DEV_PORTS, LocalStack, StackConfig, available_services
 from apps.kit.demo import demo_email
@@ -43,6 +45,21 @@ def _banner(stack: LocalStack, names: list[str], database: str, password: str) -
     return "\n".join(lines)
 
 
+def _start_prometheus(stack: LocalStack, names: list[str], log_dir: Path) -> LocalPrometheus:
+    """`make dev-monitoring`: Prometheus with the repo's rules, scraping every service."""
+    port = int(os.environ.get("GLOSLEEP_PROMETHEUS_PORT", "9090"))
+    prometheus = LocalPrometheus(
+        DATA_DIR / "prometheus",
+        {name: stack.ports[name] for name in names},
+        port=port if port_is_free(port) else None,
+        log=log_dir / "prometheus.log",
+    )
+    print("starting Prometheus ...", flush=True)
+    prometheus.start()
+    print(f"\n  prometheus   {prometheus.url:<24} alerts {prometheus.url}/alerts", flush=True)
+    return prometheus
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
     parser.add_argument("--reset", action="store_true", help="delete the dev database and exit")
@@ -67,6 +84,7 @@ def main() -> int:
     )
     names = available_services()
     stopped = threading.Event()
+    prometheus: LocalPrometheus | None = None
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stopped.set()
@@ -78,6 +96,8 @@ def main() -> int:
         stack.start(names)
         password = os.environ.get("DEMO_PASSWORD", "glosleep-demo")
         seed_demo_data(stack, names, password)
+        if os.environ.get("WITH_PROMETHEUS") == "1":
+            prometheus = _start_prometheus(stack, names, log_dir)
         shown_db = "embedded SecantusDB, " + str(DATA_DIR / "db") if embedded else "MONGO_URL"
         print(_banner(stack, names, shown_db, password), flush=True)
         stopped.wait()
@@ -86,6 +106,8 @@ def main() -> int:
         return 1
     finally:
         print("stopping ...", flush=True)
+        if prometheus is not None:
+            prometheus.stop()
         if stack is not None:
             stack.stop()
         if embedded:
