@@ -1,0 +1,111 @@
+"""The read models analytics builds from events. Each is order-independent:
+the latest snapshot wins by (time, rank), per-stage times keep the earliest,
+stock levels are stored per version, so duplicate and out-of-order delivery
+leave the same state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pymongo
+from beanie import Document
+from pydantic import Field
+from pymongo import IndexModel
+
+
+class OrderFact(Document):
+    id: str  # type: ignore[assignment]  # the order id
+    number: str
+    distributor_id: str
+    distributor_name: str
+    region: str
+    lines: list[dict[str, Any]]
+    subtotal_paise: int
+    tax_paise: int
+    total_paise: int
+    placed_at: datetime
+    status: str
+    status_at: datetime
+    status_rank: int
+    # stage (placed, confirmed, ...) -> when the order reached it
+    stages: dict[str, datetime] = Field(default_factory=dict)
+
+    class Settings:
+        name = "order_facts"
+        indexes = [
+            IndexModel([("placed_at", pymongo.ASCENDING)]),
+            IndexModel([("distributor_id", pymongo.ASCENDING), ("placed_at", pymongo.ASCENDING)]),
+        ]
+
+
+class LevelVersion(Document):
+    """One version of a stock level (sku, warehouse); the highest one at a time is
+    the position then."""
+
+    id: str  # type: ignore[assignment]  # "<sku>|<warehouse>|<version>"
+    sku: str
+    warehouse_code: str
+    version: int
+    on_hand: int
+    reserved: int
+    at: datetime
+
+    class Settings:
+        name = "level_versions"
+        indexes = [IndexModel([("at", pymongo.ASCENDING)])]
+
+
+class ReceiptCost(Document):
+    """A unit cost paid for a SKU (from stock.received); the latest values stock."""
+
+    id: str  # type: ignore[assignment]  # "<receipt_id>|<sku>"
+    sku: str
+    unit_cost_paise: int
+    at: datetime
+
+    class Settings:
+        name = "receipt_costs"
+
+
+class ProductFact(Document):
+    id: str  # type: ignore[assignment]  # the SKU
+    name: str | None = None
+    category: str | None = None
+    unit_price_paise: int | None = None
+    catalog_at: datetime | None = None
+    reorder_point: int | None = None
+    reorder_quantity: int | None = None
+    thresholds_at: datetime | None = None
+
+    class Settings:
+        name = "product_facts"
+
+
+class PurchaseOrderFact(Document):
+    id: str  # type: ignore[assignment]  # the PO id
+    number: str
+    supplier_id: str
+    supplier_name: str
+    promised_lead_time_days: int
+    lines: list[dict[str, Any]]
+    total_paise: int
+    submitted_at: datetime | None
+    snapshot_at: datetime
+    snapshot_rank: int
+    cancelled_at: datetime | None = None
+    # receipt id -> {"at", "value_paise", "completes"}
+    receipts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    class Settings:
+        name = "purchase_order_facts"
+        indexes = [IndexModel([("supplier_id", pymongo.ASCENDING)])]
+
+
+READ_MODELS: list[type[Document]] = [
+    OrderFact,
+    LevelVersion,
+    ReceiptCost,
+    ProductFact,
+    PurchaseOrderFact,
+]

@@ -1,0 +1,108 @@
+"""The filters of each report: query parameters on its route, and the
+`filters` object of an export. Unknown parameters are an error."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+UpperCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=64)
+]
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+class SalesGroup(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    PRODUCT = "product"
+    CATEGORY = "category"
+    DISTRIBUTOR = "distributor"
+    REGION = "region"
+
+
+class Ranking(StrEnum):
+    UNITS = "units"
+    REVENUE = "revenue"
+
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    format: Format | None = Field(default=None, description="json (default) or csv")
+
+
+class DateRange(ReportQuery):
+    """`from` and `to` are inclusive UTC dates."""
+
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.from_ and self.to and self.from_ > self.to:
+            raise ValueError("from must not be after to")
+        return self
+
+    def window(self) -> dict[str, datetime]:
+        """A MongoDB range on a time field."""
+        window = {}
+        if self.from_:
+            window["$gte"] = datetime.combine(self.from_, time.min, UTC)
+        if self.to:
+            window["$lt"] = datetime.combine(self.to + timedelta(days=1), time.min, UTC)
+        return window
+
+
+class SalesQuery(DateRange):
+    group_by: SalesGroup = SalesGroup.DAY
+    distributor_id: Code | None = None
+    region: Code | None = None
+    category: Code | None = None
+    sku: UpperCode | None = None
+
+
+class TopProductsQuery(DateRange):
+    by: Ranking = Ranking.UNITS
+    limit: int = Field(default=10, ge=1, le=100)
+    distributor_id: Code | None = None
+    region: Code | None = None
+    category: Code | None = None
+
+
+class FunnelQuery(DateRange):
+    distributor_id: Code | None = None
+    region: Code | None = None
+
+
+class StockQuery(ReportQuery):
+    """Stock is a position at a moment: the end of `as_of` (default: now)."""
+
+    as_of: date | None = None
+    warehouse_code: UpperCode | None = None
+    category: Code | None = None
+    sku: UpperCode | None = None
+
+    def cutoff(self) -> datetime | None:
+        if self.as_of is None:
+            return None
+        return datetime.combine(self.as_of + timedelta(days=1), time.min, UTC)
+
+
+class ProcurementQuery(DateRange):
+    """The range applies to the purchase orders' submission time."""
+
+    supplier_id: Code | None = None
+
+
+class PurchaseHistoryQuery(DateRange):
+    distributor_id: Code | None = None

@@ -1,0 +1,436 @@
+"""Reports computed from the read models. Each answers a `Report` (rows of
+flat values, in a stable order) that renders as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from apps.analytics.models import (
+    LevelVersion,
+    OrderFact,
+    ProductFact,
+    PurchaseOrderFact,
+    ReceiptCost,
+)
+from apps.analytics.queries import (
+    DateRange,
+    FunnelQuery,
+    ProcurementQuery,
+    PurchaseHistoryQuery,
+    Ranking,
+    ReportQuery,
+    SalesGroup,
+    SalesQuery,
+    StockQuery,
+    TopProductsQuery,
+)
+
+FUNNEL_STAGES = ("placed", "confirmed", "rejected", "cancelled", "shipped", "delivered")
+SECONDS_PER_DAY = 86_400
+
+
+class Report(BaseModel):
+    report: str
+    filters: dict[str, Any]
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+        return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def _report(
+    name: str, query: ReportQuery, columns: list[str], rows: list[dict[str, Any]]
+) -> Report:
+    filters = query.model_dump(mode="json", by_alias=True, exclude={"format"}, exclude_none=True)
+    return Report(report=name, filters=filters, columns=columns, rows=rows)
+
+
+async def _orders(
+    query: DateRange, distributor_id: str | None, region: str | None
+) -> list[OrderFact]:
+    match: dict[str, Any] = {}
+    if window := query.window():
+        match["placed_at"] = window
+    if distributor_id:
+        match["distributor_id"] = distributor_id
+    if region:
+        match["region"] = region
+    return await OrderFact.find(match).sort("_id").to_list()
+
+
+def is_sale(order: OrderFact) -> bool:
+    """A sale: confirmed (stock reserved) and never cancelled."""
+    return "confirmed" in order.stages and "cancelled" not in order.stages
+
+
+def _group_key(order: OrderFact, line: dict[str, Any], group: SalesGroup) -> tuple[str, str]:
+    placed = order.placed_at
+    if group is SalesGroup.DAY:
+        key = placed.date().isoformat()
+        return key, key
+    if group is SalesGroup.WEEK:
+        year, week, _ = placed.isocalendar()
+        key = f"{year}-W{week:02d}"
+        return key, key
+    if group is SalesGroup.MONTH:
+        key = f"{placed.year}-{placed.month:02d}"
+        return key, key
+    if group is SalesGroup.PRODUCT:
+        return str(line["sku"]), str(line.get("name") or line["sku"])
+    if group is SalesGroup.CATEGORY:
+        key = str(line.get("category") or "uncategorised")
+        return key, key
+    if group is SalesGroup.DISTRIBUTOR:
+        return order.distributor_id, order.distributor_name
+    return order.region, order.region
+
+
+SALES_COLUMNS = [
+    "group",
+    "label",
+    "orders",
+    "units",
+    "net_revenue_paise",
+    "tax_paise",
+    "gross_revenue_paise",
+]
+
+
+async def _sales_rows(
+    query: DateRange,
+    group: SalesGroup,
+    *,
+    distributor_id: str | None,
+    region: str | None,
+    category: str | None,
+    sku: str | None,
+) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    order_ids: dict[str, set[str]] = defaultdict(set)
+    for order in await _orders(query, distributor_id, region):
+        if not is_sale(order):
+            continue
+        for line in order.lines:
+            if category and line.get("category") != category:
+                continue
+            if sku and line.get("sku") != sku:
+                continue
+            key, label = _group_key(order, line, group)
+            row = rows.setdefault(
+                key,
+                {
+                    "group": key,
+                    "label": label,
+                    "orders": 0,
+                    "units": 0,
+                    "net_revenue_paise": 0,
+                    "tax_paise": 0,
+                    "gross_revenue_paise": 0,
+                },
+            )
+            net, tax = int(line["line_subtotal_paise"]), int(line["line_tax_paise"])
+            order_ids[key].add(order.id)
+            row["units"] += int(line["quantity"])
+            row["net_revenue_paise"] += net
+            row["tax_paise"] += tax
+            row["gross_revenue_paise"] += net + tax
+    for key, row in rows.items():
+        row["orders"] = len(order_ids[key])
+    return [rows[key] for key in sorted(rows)]
+
+
+async def sales_report(query: SalesQuery) -> Report:
+    rows = await _sales_rows(
+        query,
+        query.group_by,
+        distributor_id=query.distributor_id,
+        region=query.region,
+        category=query.category,
+        sku=query.sku,
+    )
+    return _report("sales", query, SALES_COLUMNS, rows)
+
+
+async def top_products_report(query: TopProductsQuery) -> Report:
+    rows = await _sales_rows(
+        query,
+        SalesGroup.PRODUCT,
+        distributor_id=query.distributor_id,
+        region=query.region,
+        category=query.category,
+        sku=None,
+    )
+    measure = "units" if query.by is Ranking.UNITS else "net_revenue_paise"
+    rows.sort(key=lambda row: (-row[measure], row["group"]))
+    ranked = [{"rank": n, **row} for n, row in enumerate(rows[: query.limit], start=1)]
+    return _report("top-products", query, ["rank", *SALES_COLUMNS], ranked)
+
+
+async def funnel_report(query: FunnelQuery) -> Report:
+    orders = await _orders(query, query.distributor_id, query.region)
+    placed = len(orders)
+    rows = []
+    for stage in FUNNEL_STAGES:
+        count = placed if stage == "placed" else sum(1 for o in orders if stage in o.stages)
+        rows.append(
+            {"stage": stage, "orders": count, "rate": round(count / placed, 4) if placed else 0.0}
+        )
+    return _report("order-funnel", query, ["stage", "orders", "rate"], rows)
+
+
+async def _positions(query: StockQuery) -> list[LevelVersion]:
+    """The level of each (sku, warehouse) at the cutoff: its highest version then."""
+    match: dict[str, Any] = {}
+    if cutoff := query.cutoff():
+        match["at"] = {"$lt": cutoff}
+    if query.warehouse_code:
+        match["warehouse_code"] = query.warehouse_code
+    if query.sku:
+        match["sku"] = query.sku
+    latest: dict[tuple[str, str], LevelVersion] = {}
+    for level in await LevelVersion.find(match).to_list():
+        key = (level.sku, level.warehouse_code)
+        if key not in latest or level.version > latest[key].version:
+            latest[key] = level
+    return [latest[key] for key in sorted(latest)]
+
+
+async def _costs(query: StockQuery) -> dict[str, int]:
+    match: dict[str, Any] = {}
+    if cutoff := query.cutoff():
+        match["at"] = {"$lt": cutoff}
+    costs: dict[str, tuple[datetime, str, int]] = {}
+    for cost in await ReceiptCost.find(match).to_list():
+        candidate = (cost.at, cost.id, cost.unit_cost_paise)
+        if cost.sku not in costs or candidate > costs[cost.sku]:
+            costs[cost.sku] = candidate
+    return {sku: value[2] for sku, value in costs.items()}
+
+
+async def _products() -> dict[str, ProductFact]:
+    return {product.id: product for product in await ProductFact.find().to_list()}
+
+
+def _in_category(products: dict[str, ProductFact], sku: str, category: str | None) -> bool:
+    return category is None or (sku in products and products[sku].category == category)
+
+
+async def stock_report(query: StockQuery) -> Report:
+    products, costs = await _products(), await _costs(query)
+    rows: dict[str, dict[str, Any]] = {}
+    for level in await _positions(query):
+        if not _in_category(products, level.sku, query.category):
+            continue
+        row = rows.setdefault(
+            level.warehouse_code,
+            {
+                "warehouse_code": level.warehouse_code,
+                "skus": 0,
+                "on_hand": 0,
+                "reserved": 0,
+                "available": 0,
+                "stock_value_paise": 0,
+                "retail_value_paise": 0,
+            },
+        )
+        price = products[level.sku].unit_price_paise if level.sku in products else None
+        row["skus"] += 1
+        row["on_hand"] += level.on_hand
+        row["reserved"] += level.reserved
+        row["available"] += level.on_hand - level.reserved
+        row["stock_value_paise"] += level.on_hand * costs.get(level.sku, 0)
+        row["retail_value_paise"] += level.on_hand * (price or 0)
+    columns = [
+        "warehouse_code",
+        "skus",
+        "on_hand",
+        "reserved",
+        "available",
+        "stock_value_paise",
+        "retail_value_paise",
+    ]
+    return _report("stock", query, columns, [rows[key] for key in sorted(rows)])
+
+
+async def low_stock_report(query: StockQuery) -> Report:
+    products = await _products()
+    rows = []
+    for level in await _positions(query):
+        product = products.get(level.sku)
+        if product is None or product.reorder_point is None:
+            continue
+        if not _in_category(products, level.sku, query.category):
+            continue
+        available = level.on_hand - level.reserved
+        if available > product.reorder_point:
+            continue
+        rows.append(
+            {
+                "sku": level.sku,
+                "name": product.name,
+                "category": product.category,
+                "warehouse_code": level.warehouse_code,
+                "on_hand": level.on_hand,
+                "reserved": level.reserved,
+                "available": available,
+                "reorder_point": product.reorder_point,
+                "reorder_quantity": product.reorder_quantity,
+            }
+        )
+    columns = [
+        "sku",
+        "name",
+        "category",
+        "warehouse_code",
+        "on_hand",
+        "reserved",
+        "available",
+        "reorder_point",
+        "reorder_quantity",
+    ]
+    return _report("low-stock", query, columns, rows)
+
+
+async def _purchase_orders(query: ProcurementQuery) -> list[PurchaseOrderFact]:
+    match: dict[str, Any] = {"submitted_at": {"$ne": None, **query.window()}}
+    if query.supplier_id:
+        match["supplier_id"] = query.supplier_id
+    return await PurchaseOrderFact.find(match).sort("_id").to_list()
+
+
+async def procurement_spend_report(query: ProcurementQuery) -> Report:
+    rows: dict[str, dict[str, Any]] = {}
+    for po in await _purchase_orders(query):
+        row = rows.setdefault(
+            po.supplier_id,
+            {
+                "supplier_id": po.supplier_id,
+                "supplier_name": po.supplier_name,
+                "purchase_orders": 0,
+                "cancelled": 0,
+                "ordered_paise": 0,
+                "received_value_paise": 0,
+            },
+        )
+        if po.cancelled_at is not None:
+            row["cancelled"] += 1
+            continue
+        row["purchase_orders"] += 1
+        row["ordered_paise"] += po.total_paise
+        row["received_value_paise"] += sum(int(r["value_paise"]) for r in po.receipts.values())
+    columns = [
+        "supplier_id",
+        "supplier_name",
+        "purchase_orders",
+        "cancelled",
+        "ordered_paise",
+        "received_value_paise",
+    ]
+    return _report("procurement-spend", query, columns, [rows[k] for k in sorted(rows)])
+
+
+def actual_lead_days(po: PurchaseOrderFact) -> float | None:
+    """Days from submission to the receipt that completed the order."""
+    done: list[datetime] = [r["at"] for r in po.receipts.values() if r["completes"]]
+    if po.submitted_at is None or not done:
+        return None
+    return float((min(done) - po.submitted_at).total_seconds() / SECONDS_PER_DAY)
+
+
+async def supplier_lead_time_report(query: ProcurementQuery) -> Report:
+    actuals: dict[str, list[float]] = defaultdict(list)
+    rows: dict[str, dict[str, Any]] = {}
+    latest: dict[str, datetime] = {}
+    for po in await _purchase_orders(query):
+        if po.cancelled_at is not None or po.submitted_at is None:
+            continue
+        row = rows.setdefault(
+            po.supplier_id,
+            {"supplier_id": po.supplier_id, "supplier_name": po.supplier_name, "open": 0},
+        )
+        if po.submitted_at >= latest.get(po.supplier_id, po.submitted_at):
+            latest[po.supplier_id] = po.submitted_at
+            row["promised_lead_time_days"] = po.promised_lead_time_days
+        actual = actual_lead_days(po)
+        if actual is None:
+            row["open"] += 1
+        else:
+            actuals[po.supplier_id].append(actual)
+    for supplier_id, row in rows.items():
+        days = actuals[supplier_id]
+        row["completed"] = len(days)
+        row["average_actual_days"] = round(sum(days) / len(days), 2) if days else None
+        row["max_actual_days"] = round(max(days), 2) if days else None
+        row["on_time"] = sum(1 for d in days if d <= row["promised_lead_time_days"])
+        row["late"] = len(days) - row["on_time"]
+    columns = [
+        "supplier_id",
+        "supplier_name",
+        "promised_lead_time_days",
+        "completed",
+        "open",
+        "average_actual_days",
+        "max_actual_days",
+        "on_time",
+        "late",
+    ]
+    return _report("supplier-lead-time", query, columns, [rows[k] for k in sorted(rows)])
+
+
+async def purchase_history_report(query: PurchaseHistoryQuery) -> Report:
+    rows = [
+        {
+            "order_id": order.id,
+            "number": order.number,
+            "distributor_id": order.distributor_id,
+            "status": order.status,
+            "placed_at": order.placed_at,
+            "units": sum(int(line["quantity"]) for line in order.lines),
+            "total_paise": order.total_paise,
+        }
+        for order in await _orders(query, query.distributor_id, None)
+    ]
+    columns = [
+        "order_id",
+        "number",
+        "distributor_id",
+        "status",
+        "placed_at",
+        "units",
+        "total_paise",
+    ]
+    return _report("purchase-history", query, columns, rows)
+
+
+ReportFunction = Callable[[Any], Awaitable[Report]]
+
+# name -> (its filters, the function), for routes and exports alike.
+REPORTS: dict[str, tuple[type[ReportQuery], ReportFunction]] = {
+    "sales": (SalesQuery, sales_report),
+    "top-products": (TopProductsQuery, top_products_report),
+    "order-funnel": (FunnelQuery, funnel_report),
+    "stock": (StockQuery, stock_report),
+    "low-stock": (StockQuery, low_stock_report),
+    "procurement-spend": (ProcurementQuery, procurement_spend_report),
+    "supplier-lead-time": (ProcurementQuery, supplier_lead_time_report),
+    "purchase-history": (PurchaseHistoryQuery, purchase_history_report),
+}

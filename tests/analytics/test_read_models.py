@@ -1,0 +1,430 @@
+"""The read models in-process on a throw-away database: duplicate and
+out-of-order delivery of the same events gives exactly the same reports."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from beanie import init_beanie
+from pymongo import AsyncMongoClient
+
+from apps.analytics.models import READ_MODELS
+from apps.analytics.projections import HANDLERS
+from apps.analytics.queries import (
+    FunnelQuery,
+    ProcurementQuery,
+    PurchaseHistoryQuery,
+    SalesGroup,
+    SalesQuery,
+    StockQuery,
+    TopProductsQuery,
+)
+from apps.analytics.reports import REPORTS, Report
+from apps.kit.events import Event
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def read_models(mongo_url: str, database_prefix: str) -> AsyncIterator[None]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    name = f"{database_prefix}analytics_inproc_{secrets.token_hex(3)}"
+    await init_beanie(database=client[name], document_models=READ_MODELS)
+    yield
+    await client.drop_database(name)
+    await client.close()
+
+
+class Feed:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Event]] = []
+
+    def add(self, source: str, event_type: str, at: datetime, data: dict[str, Any]) -> None:
+        seq = len(self.events) + 1
+        self.events.append(
+            (
+                source,
+                Event(
+                    id=f"evt_{seq:04d}",
+                    seq=seq,
+                    type=event_type,
+                    source=source,
+                    occurred_at=at,
+                    data=data,
+                ),
+            )
+        )
+
+
+def _line(sku: str, category: str, quantity: int, price: int) -> dict[str, Any]:
+    subtotal = quantity * price
+    return {
+        "sku": sku,
+        "name": sku.title(),
+        "category": category,
+        "quantity": quantity,
+        "unit_price_paise": price,
+        "gst_rate_bps": 1800,
+        "line_subtotal_paise": subtotal,
+        "line_tax_paise": subtotal * 18 // 100,
+    }
+
+
+def _order(
+    feed: Feed,
+    number: int,
+    distributor: str,
+    region: str,
+    lines: list[Any],
+    stages: list[str],
+    placed: datetime,
+) -> None:
+    subtotal = sum(line["line_subtotal_paise"] for line in lines)
+    tax = sum(line["line_tax_paise"] for line in lines)
+    status_of = {"placed": "PENDING"}
+    for step, stage in enumerate(stages):
+        at = placed + timedelta(hours=step)
+        feed.add(
+            "order",
+            f"order.{stage}",
+            at,
+            {
+                "order_id": f"ord_{number}",
+                "number": f"SO-2026-{number:06d}",
+                "status": status_of.get(stage, stage.upper()),
+                "distributor_id": distributor,
+                "distributor_name": distributor.title(),
+                "region": region,
+                "lines": lines,
+                "subtotal_paise": subtotal,
+                "tax_paise": tax,
+                "total_paise": subtotal + tax,
+                "placed_at": placed.isoformat(),
+                "at": at.isoformat(),
+            },
+        )
+
+
+def _levels(
+    feed: Feed,
+    event_type: str,
+    at: datetime,
+    levels: list[tuple[str, str, int, int, int]],
+    **data: Any,
+) -> None:
+    feed.add(
+        "inventory",
+        event_type,
+        at,
+        {
+            **data,
+            "levels": [
+                {
+                    "sku": sku,
+                    "warehouse_code": wh,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "version": v,
+                }
+                for sku, wh, on_hand, reserved, v in levels
+            ],
+        },
+    )
+
+
+def _po(
+    feed: Feed,
+    kind: str,
+    at: datetime,
+    po: str,
+    supplier: str,
+    received: list[int],
+    submitted: datetime,
+    **extra: Any,
+) -> None:
+    lines = [
+        {
+            "item": "FOAM-A",
+            "quantity": 10,
+            "unit_cost_paise": 1_000,
+            "received_quantity": received[0],
+        },
+        {
+            "item": "FOAM-B",
+            "quantity": 5,
+            "unit_cost_paise": 2_000,
+            "received_quantity": received[1],
+        },
+    ]
+    feed.add(
+        "procurement",
+        f"purchase_order.{kind}",
+        at,
+        {
+            "po_id": po,
+            "number": po.upper(),
+            "supplier_id": supplier,
+            "supplier_name": supplier.title(),
+            "promised_lead_time_days": 7,
+            "lines": lines,
+            "subtotal_paise": 20_000,
+            "tax_paise": 3_600,
+            "total_paise": 23_600,
+            "submitted_at": submitted.isoformat(),
+            "at": at.isoformat(),
+            **extra,
+        },
+    )
+
+
+def business_events() -> Feed:
+    feed = Feed()
+    mattress, pillow = ("MAT-Q", "mattress", 2, 1_500_000), ("PIL-S", "pillow", 4, 50_000)
+    _order(
+        feed,
+        1,
+        "dst_a",
+        "south",
+        [_line(*mattress), _line(*pillow)],
+        ["placed", "confirmed", "shipped", "delivered"],
+        T0,
+    )
+    _order(
+        feed,
+        2,
+        "dst_b",
+        "west",
+        [_line("MAT-Q", "mattress", 1, 1_500_000)],
+        ["placed", "confirmed", "cancelled"],
+        T0 + timedelta(days=1),
+    )
+    _order(
+        feed,
+        3,
+        "dst_a",
+        "south",
+        [_line("PIL-S", "pillow", 10, 50_000)],
+        ["placed", "rejected"],
+        T0 + timedelta(days=8),
+    )
+    _order(
+        feed,
+        4,
+        "dst_b",
+        "west",
+        [_line("PIL-S", "pillow", 3, 50_000)],
+        ["placed", "confirmed"],
+        T0 + timedelta(days=31),
+    )
+    feed.add(
+        "inventory",
+        "product.created",
+        T0,
+        {
+            "sku": "MAT-Q",
+            "name": "Queen",
+            "category": "mattress",
+            "unit_price_paise": 1_500_000,
+            "reorder_point": 5,
+            "reorder_quantity": 20,
+        },
+    )
+    feed.add(
+        "inventory",
+        "product.updated",
+        T0 + timedelta(days=2),
+        {
+            "sku": "MAT-Q",
+            "name": "Queen Memory Foam",
+            "category": "mattress",
+            "unit_price_paise": 1_600_000,
+            "reorder_point": 6,
+            "reorder_quantity": 20,
+        },
+    )
+    _levels(
+        feed,
+        "stock.received",
+        T0,
+        [("MAT-Q", "WH-1", 10, 0, 1)],
+        receipt_id="grn_1",
+        reference="PO-1",
+        warehouse_code="WH-1",
+        lines=[{"sku": "MAT-Q", "quantity": 10, "unit_cost_paise": 900_000}],
+    )
+    _levels(feed, "reservation.committed", T0 + timedelta(hours=2), [("MAT-Q", "WH-1", 8, 0, 2)])
+    _levels(
+        feed,
+        "stock.received",
+        T0 + timedelta(days=3),
+        [("MAT-Q", "WH-1", 13, 0, 3)],
+        receipt_id="grn_2",
+        reference="PO-2",
+        warehouse_code="WH-1",
+        lines=[{"sku": "MAT-Q", "quantity": 5, "unit_cost_paise": 950_000}],
+    )
+    _levels(
+        feed,
+        "stock.adjusted",
+        T0 + timedelta(days=4),
+        [("MAT-Q", "WH-1", 4, 0, 4), ("MAT-Q", "WH-2", 30, 2, 1)],
+    )
+    feed.add(
+        "inventory",
+        "stock.low",
+        T0 + timedelta(days=4),
+        {
+            "sku": "MAT-Q",
+            "warehouse_code": "WH-1",
+            "available": 4,
+            "reorder_point": 6,
+            "reorder_quantity": 20,
+        },
+    )
+    sub = T0
+    _po(feed, "submitted", sub, "po_1", "sup_a", [0, 0], sub)
+    _po(
+        feed,
+        "received",
+        sub + timedelta(days=3),
+        "po_1",
+        "sup_a",
+        [10, 0],
+        sub,
+        receipt_id="grn_x1",
+        warehouse_code="WH-1",
+        received_lines=[{"item": "FOAM-A", "quantity": 10, "unit_cost_paise": 1_000}],
+    )
+    _po(
+        feed,
+        "received",
+        sub + timedelta(days=9),
+        "po_1",
+        "sup_a",
+        [10, 5],
+        sub,
+        receipt_id="grn_x2",
+        warehouse_code="WH-1",
+        received_lines=[{"item": "FOAM-B", "quantity": 5, "unit_cost_paise": 2_000}],
+    )
+    _po(
+        feed, "submitted", sub + timedelta(days=1), "po_2", "sup_a", [0, 0], sub + timedelta(days=1)
+    )
+    _po(
+        feed, "cancelled", sub + timedelta(days=2), "po_2", "sup_a", [0, 0], sub + timedelta(days=1)
+    )
+    _po(
+        feed, "submitted", sub + timedelta(days=5), "po_3", "sup_b", [0, 0], sub + timedelta(days=5)
+    )
+    return feed
+
+
+QUERIES: list[tuple[str, Any]] = [("sales", SalesQuery(group_by=group)) for group in SalesGroup] + [
+    ("sales", SalesQuery(from_=date(2026, 3, 1), to=date(2026, 3, 31), category="pillow")),
+    ("top-products", TopProductsQuery(by="revenue")),
+    ("order-funnel", FunnelQuery()),
+    ("order-funnel", FunnelQuery(region="west")),
+    ("stock", StockQuery()),
+    ("stock", StockQuery(as_of=date(2026, 3, 4))),
+    ("low-stock", StockQuery()),
+    ("procurement-spend", ProcurementQuery()),
+    ("supplier-lead-time", ProcurementQuery()),
+    ("purchase-history", PurchaseHistoryQuery(distributor_id="dst_a")),
+]
+
+
+async def _deliver(events: list[tuple[str, Event]]) -> list[Report]:
+    for model in READ_MODELS:
+        await model.get_pymongo_collection().delete_many({})
+    for source, event in events:
+        await HANDLERS[source](event, None)
+    return [await REPORTS[name][1](query) for name, query in QUERIES]
+
+
+async def test_reports_from_known_events(read_models: None) -> None:
+    reports = {
+        (r.report, str(q)): r
+        for r, (_, q) in zip(await _deliver(business_events().events), QUERIES, strict=True)
+    }
+    by_month = reports[("sales", str(SalesQuery(group_by="month")))].rows
+    # March: order 1 only (2 cancelled, 3 rejected); April: order 4.
+    assert [(r["group"], r["orders"], r["units"], r["net_revenue_paise"]) for r in by_month] == [
+        ("2026-03", 1, 6, 2 * 1_500_000 + 4 * 50_000),
+        ("2026-04", 1, 3, 150_000),
+    ]
+    funnel = {
+        r["stage"]: (r["orders"], r["rate"])
+        for r in reports[("order-funnel", str(FunnelQuery()))].rows
+    }
+    assert funnel == {
+        "placed": (4, 1.0),
+        "confirmed": (3, 0.75),
+        "rejected": (1, 0.25),
+        "cancelled": (1, 0.25),
+        "shipped": (1, 0.25),
+        "delivered": (1, 0.25),
+    }
+    stock_now = reports[("stock", str(StockQuery()))].rows
+    assert stock_now == [
+        {
+            "warehouse_code": "WH-1",
+            "skus": 1,
+            "on_hand": 4,
+            "reserved": 0,
+            "available": 4,
+            "stock_value_paise": 4 * 950_000,
+            "retail_value_paise": 4 * 1_600_000,
+        },
+        {
+            "warehouse_code": "WH-2",
+            "skus": 1,
+            "on_hand": 30,
+            "reserved": 2,
+            "available": 28,
+            "stock_value_paise": 30 * 950_000,
+            "retail_value_paise": 30 * 1_600_000,
+        },
+    ]
+    earlier = reports[("stock", str(StockQuery(as_of=date(2026, 3, 4))))].rows
+    assert [(r["warehouse_code"], r["on_hand"]) for r in earlier] == [("WH-1", 8)]
+    low = reports[("low-stock", str(StockQuery()))].rows
+    assert [(r["warehouse_code"], r["available"], r["reorder_point"]) for r in low] == [
+        ("WH-1", 4, 6)
+    ]
+    spend = reports[("procurement-spend", str(ProcurementQuery()))].rows
+    assert [
+        (
+            r["supplier_id"],
+            r["purchase_orders"],
+            r["cancelled"],
+            r["ordered_paise"],
+            r["received_value_paise"],
+        )
+        for r in spend
+    ] == [("sup_a", 1, 1, 23_600, 20_000), ("sup_b", 1, 0, 23_600, 0)]
+    lead = reports[("supplier-lead-time", str(ProcurementQuery()))].rows
+    assert [
+        (r["supplier_id"], r["completed"], r["open"], r["average_actual_days"], r["late"])
+        for r in lead
+    ] == [("sup_a", 1, 0, 9.0, 1), ("sup_b", 0, 1, None, 0)]
+    history = reports[("purchase-history", str(PurchaseHistoryQuery(distributor_id="dst_a")))].rows
+    assert [(r["number"], r["status"]) for r in history] == [
+        ("SO-2026-000001", "DELIVERED"),
+        ("SO-2026-000003", "REJECTED"),
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_duplicates_and_any_order_give_the_same_reports(read_models: None, seed: int) -> None:
+    events = business_events().events
+    expected = [r.model_dump() for r in await _deliver(events)]
+    rng = random.Random(seed)
+    shuffled = events + rng.sample(events, len(events) // 2)
+    rng.shuffle(shuffled)
+    assert [r.model_dump() for r in await _deliver(shuffled)] == expected
+    assert [r.model_dump() for r in await _deliver(list(reversed(events)))] == expected
