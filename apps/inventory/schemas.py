@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from apps.inventory.models import (
     Category,
@@ -23,10 +23,14 @@ SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,39}$"
 WAREHOUSE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
 KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=SKU_PATTERN)]
-WarehouseCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=WAREHOUSE_PATTERN)
-]
+
+def _code(value: Any) -> Any:
+    """Codes are upper case; normalise before the pattern is checked."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Sku = Annotated[str, BeforeValidator(_code), StringConstraints(pattern=SKU_PATTERN)]
+WarehouseCode = Annotated[str, BeforeValidator(_code), StringConstraints(pattern=WAREHOUSE_PATTERN)]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 GstRate = Annotated[int, Field(ge=0, le=2800, description="GST in basis points (1800 = 18 %).")]
 StockCount = Annotated[int, Field(ge=0, le=1_000_000)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
@@ -154,6 +155,13 @@ class StockChange:
         await record(
             self.session, SOURCE, event_type, {**data, "levels": list(self.levels.values())}
         )
+
+    def answer(self, model: type[BaseModel], key: str, content: dict[str, Any]) -> dict[str, Any]:
+        """The stored (and replayed) answer of a keyed operation: its content, its
+        key as `id`, and the resulting levels."""
+        return model.model_validate(
+            {**content, "id": key, "levels": list(self.levels.values()), "created_at": utcnow()}
+        ).model_dump(mode="json")
 
     def committed(self) -> None:
         """Count what the committed transaction did."""

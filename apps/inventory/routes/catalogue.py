@@ -16,8 +16,9 @@ from apps.inventory.schemas import ProductCreate, ProductOut, ProductUpdate, Sku
 from apps.inventory.stock import SOURCE
 from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
+from apps.kit.listing import keyset_page
 from apps.kit.outbox import record
-from apps.kit.pagination import Cursor, Page, PageLimit, cut_page, decode_cursor
+from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, NotFound
 
 router = APIRouter(prefix="/v1/products", tags=["catalogue"])
@@ -89,7 +90,7 @@ async def list_products(
     query: dict[str, Any] = {}
     skus = sku_list(sku)
     if skus is not None:
-        query["_id"] = {"$in": skus}
+        query["$and"] = [{"_id": {"$in": skus}}]  # keyset_page owns the top-level _id
     if category is not None:
         query["category"] = category.value
     if active is not None:
@@ -100,11 +101,7 @@ async def list_products(
             {"name": {"$regex": pattern, "$options": "i"}},
             {"_id": {"$regex": pattern, "$options": "i"}},
         ]
-    position = decode_cursor(cursor)
-    if position is not None:
-        query = {"$and": [query, {"_id": {"$gt": str(position.get("id"))}}]}
-    found = await Product.find(query).sort("_id").limit(limit + 1).to_list()
-    products, next_cursor = cut_page(found, limit, lambda p: {"id": p.id})
+    products, next_cursor = await keyset_page(Product, query, limit, cursor)
     return Page[ProductOut](items=[ProductOut.of(p) for p in products], next_cursor=next_cursor)
 
 

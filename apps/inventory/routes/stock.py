@@ -18,7 +18,6 @@ from apps.inventory.schemas import (
     Availability,
     AvailabilityList,
     LevelOut,
-    LevelSnapshot,
     LowStockOut,
     MovementOut,
     ReceiptOut,
@@ -29,8 +28,8 @@ from apps.inventory.schemas import (
 )
 from apps.inventory.stock import StockChange, ensure_levels, run_operation
 from apps.kit.app import AppKit
-from apps.kit.clock import utcnow
-from apps.kit.pagination import Cursor, Page, PageLimit, cut_page, decode_cursor
+from apps.kit.listing import keyset_page
+from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, UnprocessableContent
 
 router = APIRouter(prefix="/v1", tags=["stock"])
@@ -79,18 +78,10 @@ async def stock_levels(
         query["sku"] = {"$in": skus}
     if warehouse_code is not None:
         query["warehouse_code"] = warehouse_code
-    position = decode_cursor(cursor)
-    if position is not None:
-        query["_id"] = {"$gt": str(position.get("id"))}
-    found = (
-        await StockLevel.get_pymongo_collection()
-        .find(query)
-        .sort("_id", 1)
-        .limit(limit + 1)
-        .to_list()
+    levels, next_cursor = await keyset_page(StockLevel, query, limit, cursor)
+    return Page[LevelOut](
+        items=[LevelOut.of(level.model_dump()) for level in levels], next_cursor=next_cursor
     )
-    levels, next_cursor = cut_page(found, limit, lambda level: {"id": level["_id"]})
-    return Page[LevelOut](items=[LevelOut.of(level) for level in levels], next_cursor=next_cursor)
 
 
 @router.get("/stock/low", response_model=Page[LowStockOut], summary="Levels at or below reorder")
@@ -141,11 +132,7 @@ async def movements(
         query["reference"] = reference
     if kind is not None:
         query["kind"] = kind.value
-    position = decode_cursor(cursor)
-    if position is not None:
-        query["_id"] = {"$gt": str(position.get("id"))}
-    found = await Movement.find(query).sort("_id").limit(limit + 1).to_list()
-    entries, next_cursor = cut_page(found, limit, lambda entry: {"id": entry.id})
+    entries, next_cursor = await keyset_page(Movement, query, limit, cursor)
     return Page[MovementOut](
         items=[MovementOut.model_validate(e) for e in entries], next_cursor=next_cursor
     )
@@ -194,14 +181,7 @@ async def apply_receipt(
             "lines": content["lines"],
         }
         await change.emit("stock.received", data)
-        return ReceiptOut(
-            id=receipt_id,
-            warehouse_code=body.warehouse_code,
-            reference=body.reference,
-            lines=content["lines"],
-            levels=[LevelSnapshot.model_validate(level) for level in change.levels.values()],
-            created_at=utcnow(),
-        ).model_dump(mode="json")
+        return change.answer(ReceiptOut, receipt_id, content)
 
     result, created = await run_operation(kit, "receipt", receipt_id, content, actor, work)
     if created:
@@ -252,14 +232,7 @@ async def adjust(
             raise _insufficient(body.sku, body.warehouse_code)
         data = {"adjustment_id": adjustment_id, **content}
         await change.emit("stock.adjusted", data)
-        return AdjustmentOut.model_validate(
-            {
-                **content,
-                "id": adjustment_id,
-                "levels": list(change.levels.values()),
-                "created_at": utcnow(),
-            }
-        ).model_dump(mode="json")
+        return change.answer(AdjustmentOut, adjustment_id, content)
 
     result, created = await run_operation(
         kit, "adjustment", adjustment_id, content, principal.subject, work
@@ -299,14 +272,7 @@ async def transfer(
             body.sku, body.to_warehouse_code, MovementKind.TRANSFER_IN, on_hand_delta=body.quantity
         )
         await change.emit("stock.transferred", {"transfer_id": transfer_id, **content})
-        return TransferOut.model_validate(
-            {
-                **content,
-                "id": transfer_id,
-                "levels": list(change.levels.values()),
-                "created_at": utcnow(),
-            }
-        ).model_dump(mode="json")
+        return change.answer(TransferOut, transfer_id, content)
 
     result, created = await run_operation(
         kit, "transfer", transfer_id, content, principal.subject, work

@@ -1,0 +1,127 @@
+"""Every inventory route answers bad input with a 4xx problem, never a 500,
+driven from the service's own OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.inventory.conftest import Inventory
+from tests.support.problems import assert_client_error
+
+BAD_BODIES: list[bytes] = [
+    b"{not json",
+    b"[]",
+    b'"a string"',
+    b"null",
+    b"{}",
+    b'{"lines": [{"sku": "MTR-MF6-Q", "quantity": 0}]}',
+    b'{"lines": [{"sku": "MTR-MF6-Q", "quantity": 1.5}], "ttl_seconds": -1}',
+    b'{"lines": [{"sku": {"$gt": ""}, "quantity": 1}]}',
+    b'{"lines": [{"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 1}]}',
+    b'{"warehouse_code": "BLR-01", "reference": "", "lines": []}',
+    b'{"sku": "X1", "delta": 99999999999, "reason": "damage"}',
+    b'{"unit_price_paise": -5, "gst_rate_bps": 99999, "name": null}',
+    b'{"code": "bad code!", "name": "", "address": "\\u0000"}',
+    b'{"name": "x", "unknown_field": 1}',
+    b"\xff\xfe\x00garbage",
+]
+PATH_VALUES = {
+    "{sku}": "T-NO-SUCH",
+    "{code}": "NOPE-01",
+    "{reservation_id}": "bad-input-1",
+    "{receipt_id}": "bad-input-1",
+    "{adjustment_id}": "bad-input-1",
+    "{transfer_id}": "bad-input-1",
+}
+
+
+def _routes(inventory: Inventory, *, with_body: bool) -> list[tuple[str, str]]:
+    spec: dict[str, Any] = inventory.http.get(inventory.url("/openapi.json")).json()
+    routes = []
+    for template, operations in spec["paths"].items():
+        path = template
+        for placeholder, value in PATH_VALUES.items():
+            path = path.replace(placeholder, value)
+        assert "{" not in path, f"no test value for {template}"
+        for method, operation in operations.items():
+            if not with_body or "requestBody" in operation:
+                routes.append((method.upper(), path))
+    return routes
+
+
+def test_openapi_lists_the_contract_routes(inventory: Inventory) -> None:
+    routes = _routes(inventory, with_body=False)
+    for expected in [
+        ("GET", "/v1/products"),
+        ("GET", "/v1/availability"),
+        ("PUT", "/v1/reservations/bad-input-1"),
+        ("POST", "/v1/reservations/bad-input-1/commit"),
+        ("POST", "/v1/reservations/bad-input-1/release"),
+        ("GET", "/v1/reservations/bad-input-1"),
+        ("PUT", "/v1/receipts/bad-input-1"),
+        ("GET", "/v1/events"),
+        ("GET", "/v1/movements"),
+    ]:
+        assert expected in routes
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_bodies_on_every_route_are_4xx_problems(inventory: Inventory, body: bytes) -> None:
+    # The admin passes role checks and the service account scope checks, so the
+    # body itself is judged on every route that takes one.
+    for headers in (inventory.admin, inventory.service, inventory.warehouse):
+        for method, path in _routes(inventory, with_body=True):
+            response = inventory.http.request(
+                method,
+                inventory.url(path),
+                content=body,
+                headers={**headers, "content-type": "application/json"},
+            )
+            assert_client_error(response)
+
+
+def test_bad_path_and_query_parameters_are_4xx(inventory: Inventory) -> None:
+    admin = inventory.admin
+    for path, params in [
+        ("/v1/products", {"limit": "0"}),
+        ("/v1/products", {"limit": "many"}),
+        ("/v1/products", {"category": "sofa"}),
+        ("/v1/products", {"cursor": "%%%"}),
+        ("/v1/products", {"sku": "!!"}),
+        ("/v1/products", {"sku": [f"T-{n:04d}" for n in range(101)]}),
+        ("/v1/products", {"q": "x" * 101}),
+        ("/v1/availability", {}),
+        ("/v1/availability", {"sku": "a b"}),
+        ("/v1/stock", {"warehouse_code": "?"}),
+        ("/v1/stock", {"cursor": "bm90IGpzb24"}),
+        ("/v1/movements", {"kind": "theft"}),
+        ("/v1/movements", {"limit": "201"}),
+        ("/v1/events", {"after": "-1"}),
+        ("/v1/warehouses", {"active": "maybe"}),
+        ("/v1/reservations/" + "x" * 200, {}),
+        ("/v1/reservations/bad id", {}),
+        ("/v1/products/" + "A" * 100, {}),
+    ]:
+        for headers in (admin, inventory.service):
+            assert_client_error(inventory.get(path, headers, **params))
+    for path in ("/v1/reservations/" + "x" * 200, "/v1/receipts/a%20b", "/v1/adjustments/%00"):
+        assert_client_error(
+            inventory.http.put(inventory.url(path), json={}, headers=inventory.service)
+        )
+
+
+def test_oversize_and_wrong_media_type_are_4xx(inventory: Inventory) -> None:
+    url = inventory.url("/v1/reservations/ord_big")
+    huge = b'{"lines": [' + b'{"sku": "MTR-MF6-Q", "quantity": 1},' * 40_000 + b"]}"
+    assert_client_error(
+        inventory.http.put(
+            url, content=huge, headers={**inventory.service, "content-type": "application/json"}
+        )
+    )
+    assert_client_error(
+        inventory.http.put(
+            url, content=b"lines=1", headers={**inventory.service, "content-type": "text/plain"}
+        )
+    )
