@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -41,14 +40,3 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(position, dict):
         raise BadRequest("The cursor is not valid.", slug="bad-cursor")
     return position
-
-
-def cut_page(
-    rows: list[ItemT], limit: int, position: Callable[[ItemT], dict[str, Any]]
-) -> tuple[list[ItemT], str | None]:
-    """Rows fetched with `limit + 1`: the page's rows and the cursor of the next
-    page (`position` of the last row), or None when this is the last page."""
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(position(rows[-1]))
