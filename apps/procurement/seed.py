@@ -31,7 +31,7 @@ from apps.procurement.settings import ProcurementSettings
 log = logging.getLogger("glosleep.procurement.seed")
 
 # Finished goods the inventory demo catalogue sells (apps/inventory seed).
-DEMO_SKUS = ("MAT-MEM-Q", "MAT-SPR-K", "PIL-MEM-STD")
+DEMO_SKUS = ("MTR-MF6-Q", "MTR-SP-K", "PIL-MF-STD")
 DEMO_PO_NOTE = "demo: finished goods awaiting receipt"
 
 
@@ -156,8 +156,8 @@ async def demo_data(kit: AppKit) -> None:
             await po.insert(session=session)
             await orders.publish(session, "submitted", po)
         await draft.insert(session=session)
-        await _receive_all(received, 6, "WH-BLR", session, complete=True)
-        await _receive_all(partial, 9, "WH-PUN", session, complete=False)
+        await _receive_all(received, 6, "BLR-01", session, complete=True)
+        await _receive_all(partial, 9, "PUN-01", session, complete=False)
 
     await kit.database.in_transaction(work)
     log.info("demo suppliers and purchase orders created")

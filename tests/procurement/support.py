@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import secrets
 import string
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from tests.support.platform import Platform
-
-T = TypeVar("T")
 
 FAST_LOOPS = {
     "procurement": {
@@ -84,15 +80,3 @@ def po_action(platform: Platform, po_id: str, action: str, role: str = "procurem
         platform.url("procurement", f"/v1/purchase-orders/{po_id}/{action}"),
         headers=platform.as_role(role),
     )
-
-
-def wait_for(check: Callable[[], T | None], timeout: float = 15.0, what: str = "it") -> T:
-    """Poll `check` with short sleeps until it answers something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        time.sleep(0.1)

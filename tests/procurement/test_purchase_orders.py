@@ -8,13 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.order.shop import wait_for
 from tests.procurement.support import (
     create_po,
     create_supplier,
     po_action,
     sku_supply,
     supplier_body,
-    wait_for,
 )
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_problem
