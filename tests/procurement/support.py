@@ -80,3 +80,50 @@ def po_action(platform: Platform, po_id: str, action: str, role: str = "procurem
         platform.url("procurement", f"/v1/purchase-orders/{po_id}/{action}"),
         headers=platform.as_role(role),
     )
+
+
+BAD_BODIES: list[bytes] = [
+    b"{not json",
+    b"[]",
+    b'"a string"',
+    b"null",
+    b'{"lines": "many", "supplier_id": 7}',
+    b'{"unknown_field": 1}',
+    b'{"lines": [{"quantity": -1, "line_no": 0}], "warehouse_code": {"$gt": ""}}',
+    b'{"report": "../../etc/passwd", "filters": {"a": {"b": 1}}}',
+    b"\xff\xfe\x00garbage",
+]
+
+
+def openapi_routes(platform: Platform, service: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path with ids that do not exist, operation) of every route."""
+    spec = platform.http.get(platform.url(service, "/openapi.json")).json()
+    routes = []
+    for path, operations in spec["paths"].items():
+        concrete = path
+        for name in ("po_id", "supplier_id", "receipt_id"):
+            concrete = concrete.replace("{" + name + "}", f"{name[:3]}_does_not_exist")
+        for method, operation in operations.items():
+            routes.append((method.upper(), concrete, operation))
+    return routes
+
+
+def bad_query_values(operation: dict[str, Any]) -> list[tuple[str, str]]:
+    """One value per query parameter that its schema refuses."""
+    bad = []
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "query":
+            continue
+        schema = parameter.get("schema", {})
+        options = schema.get("anyOf", [schema])
+        kinds = {o.get("type") for o in options} | {o.get("format") for o in options}
+        if "integer" in kinds or "boolean" in kinds:
+            value = "many"
+        elif "date" in kinds:
+            value = "2026-13-45"
+        elif any("enum" in o or "$ref" in o for o in options):
+            value = "bogus-value"
+        else:
+            value = "x" * 600
+        bad.append((parameter["name"], value))
+    return bad

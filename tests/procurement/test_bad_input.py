@@ -1,0 +1,67 @@
+"""Every procurement route answers bad input with a 4xx problem, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.procurement.support import BAD_BODIES, bad_query_values, openapi_routes
+from tests.support.platform import Platform, bearer
+from tests.support.problems import assert_client_error
+
+
+def test_openapi_lists_the_routes(procurement_platform: Platform) -> None:
+    routes = {(m, p) for m, p, _ in openapi_routes(procurement_platform, "procurement")}
+    assert ("POST", "/v1/purchase-orders/po__does_not_exist/receipts") in routes
+    assert len(routes) >= 15
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_bodies_on_every_route(procurement_platform: Platform, body: bytes) -> None:
+    admin = bearer(procurement_platform.admin_token())
+    for method, path, operation in openapi_routes(procurement_platform, "procurement"):
+        if "requestBody" not in operation:
+            continue
+        response = procurement_platform.http.request(
+            method,
+            procurement_platform.url("procurement", path),
+            content=body,
+            headers={**admin, "content-type": "application/json"},
+        )
+        assert_client_error(response)
+
+
+def test_bad_query_values_and_unknown_ids(procurement_platform: Platform) -> None:
+    admin = bearer(procurement_platform.admin_token())
+    checked = 0
+    for method, path, operation in openapi_routes(procurement_platform, "procurement"):
+        if method == "GET":
+            for name, value in bad_query_values(operation):
+                response = procurement_platform.http.get(
+                    procurement_platform.url("procurement", path),
+                    params={name: value},
+                    headers=admin,
+                )
+                assert_client_error(response)
+                checked += 1
+        if "_does_not_exist" in path and "requestBody" not in operation:
+            response = procurement_platform.http.request(
+                method, procurement_platform.url("procurement", path), headers=admin
+            )
+            assert_client_error(response)
+    assert checked >= 8
+    for cursor in ("%%%", "bm90IGpzb24", "W10"):
+        response = procurement_platform.http.get(
+            procurement_platform.url("procurement", "/v1/suppliers"),
+            params={"cursor": cursor},
+            headers=admin,
+        )
+        assert_client_error(response)
+
+
+def test_long_idempotency_key_is_4xx(procurement_platform: Platform) -> None:
+    response = procurement_platform.http.post(
+        procurement_platform.url("procurement", "/v1/purchase-orders/po_x/receipts"),
+        json={"warehouse_code": "WH-1", "lines": [{"line_no": 1, "quantity": 1}]},
+        headers={**procurement_platform.as_role("warehouse"), "Idempotency-Key": "k" * 300},
+    )
+    assert_client_error(response)
