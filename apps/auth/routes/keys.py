@@ -11,7 +11,8 @@ from apps.auth.audit import audit
 from apps.auth.models import AuditEntry
 from apps.auth.schemas import AuditOut, KeyRotation
 from apps.auth.service import Auth
-from apps.kit.pagination import Cursor, Page, PageLimit, decode_cursor, encode_cursor
+from apps.kit.listing import keyset_page
+from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
 from apps.kit.security import Principal, Role, require_roles
 
@@ -46,13 +47,7 @@ async def audit_trail(
         query["action"] = action
     if subject:
         query["subject"] = subject
-    position = decode_cursor(cursor)
-    if position is not None:
-        query["_id"] = {"$lt": str(position.get("id"))}
-    entries = await AuditEntry.find(query).sort("-_id").limit(limit + 1).to_list()
-    more = len(entries) > limit
-    entries = entries[:limit]
+    entries, next_cursor = await keyset_page(AuditEntry, query, limit, cursor, newest_first=True)
     return Page[AuditOut](
-        items=[AuditOut.model_validate(e) for e in entries],
-        next_cursor=encode_cursor({"id": entries[-1].id}) if more else None,
+        items=[AuditOut.model_validate(e) for e in entries], next_cursor=next_cursor
     )

@@ -13,7 +13,8 @@ from apps.auth.passwords import check_policy, hash_password
 from apps.auth.schemas import UserCreate, UserOut, UserUpdate, _distributor_rule
 from apps.auth.service import Auth
 from apps.kit.clock import utcnow
-from apps.kit.pagination import Cursor, Page, PageLimit, decode_cursor, encode_cursor
+from apps.kit.listing import keyset_page
+from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict, NotFound, UnprocessableContent
 from apps.kit.security import Principal, Role, require_roles
 
@@ -55,15 +56,9 @@ async def list_users(
         query["active"] = active
     if email:
         query["email"] = email.strip().lower()
-    position = decode_cursor(cursor)
-    if position is not None:
-        query["_id"] = {"$gt": str(position.get("id"))}
-    users = await User.find(query).sort("_id").limit(limit + 1).to_list()
-    more = len(users) > limit
-    users = users[:limit]
+    users, next_cursor = await keyset_page(User, query, limit, cursor)
     return Page[UserOut](
-        items=[UserOut.model_validate(user) for user in users],
-        next_cursor=encode_cursor({"id": users[-1].id}) if more else None,
+        items=[UserOut.model_validate(user) for user in users], next_cursor=next_cursor
     )
 
 
