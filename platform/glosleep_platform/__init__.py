@@ -1,0 +1,1 @@
+"""GloSleep's Pulumi components: one ComponentResource per job (see docs/deploy.md)."""

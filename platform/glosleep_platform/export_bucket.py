@@ -1,0 +1,140 @@
+"""The S3 bucket analytics exports reports to: private, KMS-encrypted, TLS-only,
+versioned, old exports expired; only analytics' service account can use it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from glosleep_platform import iam
+from glosleep_platform.kms import kms_key
+
+EXPORT_RETENTION_DAYS = 90
+
+
+def _bucket_policy(bucket_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+def _writer_policy(bucket_arn: str, key_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:GetObject"],
+                    "Resource": f"{bucket_arn}/*",
+                },
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": key_arn,
+                },
+            ],
+        }
+    )
+
+
+class ExportBucket(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        cluster_name: pulumi.Output[str],
+        namespace: str,
+        service_account: str,
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("glosleep:platform:ExportBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        key = kms_key(f"{name}-key", "Encryption of GloSleep analytics exports", tags, self)
+        bucket = aws.s3.Bucket(f"{name}", tags={**tags, "Name": name}, opts=child)
+        on_bucket = pulumi.ResourceOptions(parent=bucket)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=on_bucket,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=on_bucket,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=on_bucket,
+        )
+        aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=on_bucket,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "expire-old-exports",
+                    "status": "Enabled",
+                    "filter": {},
+                    "expiration": {"days": EXPORT_RETENTION_DAYS},
+                    "noncurrent_version_expiration": {"noncurrent_days": 7},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                }
+            ],
+            opts=on_bucket,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(_bucket_policy),
+            opts=on_bucket,
+        )
+        iam.pod_identity_role(
+            f"{name}-writer",
+            cluster_name,
+            namespace,
+            service_account,
+            tags,
+            self,
+            inline_policy=pulumi.Output.all(bucket.arn, key.arn).apply(
+                lambda arns: _writer_policy(arns[0], arns[1])
+            ),
+        )
+        self.bucket_name = bucket.bucket
+        self.register_outputs({"bucket": self.bucket_name})

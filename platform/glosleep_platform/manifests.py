@@ -1,0 +1,115 @@
+"""Write every Kubernetes object the program declares as YAML, and validate it.
+
+Built-in kinds are checked against the Kubernetes JSON schemas of the cluster's
+version in strict mode (kubernetes-validate); custom resources against the CRD
+schemas kept in ``schemas/``. A custom kind without a schema is an error, so a
+new CRD cannot slip through unchecked.
+
+    python -m glosleep_platform.manifests kind out/kind   # render and validate
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]  # no stubs in uv.lock yet
+import yaml
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+BUILT_IN_GROUPS = {
+    "",
+    "apps",
+    "autoscaling",
+    "batch",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+}
+
+Manifest = dict[str, Any]
+
+
+def api_group(manifest: Manifest) -> str:
+    api_version = str(manifest["apiVersion"])
+    return api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
+
+
+def file_name(manifest: Manifest) -> str:
+    metadata = manifest.get("metadata", {})
+    namespace = metadata.get("namespace", "cluster")
+    return f"{manifest['kind'].lower()}-{namespace}-{metadata['name']}.yaml"
+
+
+def write_manifests(manifests: Iterable[Manifest], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for manifest in manifests:
+        path = directory / file_name(manifest)
+        path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+        paths.append(path)
+    return paths
+
+
+@cache
+def _crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
+    group, version = api_version.split("/")
+    path = SCHEMA_DIR / f"{kind.lower()}-{group}-{version}.json"
+    if not path.is_file():
+        return None
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
+
+
+def validate_manifest(manifest: Manifest, kubernetes_version: str) -> list[str]:
+    """Problems with one object; empty when it is valid."""
+    label = f"{manifest.get('kind')}/{manifest.get('metadata', {}).get('name')}"
+    if api_group(manifest) in BUILT_IN_GROUPS:
+        import kubernetes_validate  # type: ignore[import-untyped]
+
+        try:
+            kubernetes_validate.validate(manifest, kubernetes_version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            path = "/".join(str(part) for part in error.path)
+            return [f"{label}: {path}: {error.message}"]
+        except kubernetes_validate.SchemaNotFoundError:
+            return [f"{label}: no schema for {manifest['apiVersion']} in {kubernetes_version}"]
+        return []
+    schema = _crd_schema(str(manifest["apiVersion"]), str(manifest["kind"]))
+    if schema is None:
+        return [f"{label}: no CRD schema for {manifest['apiVersion']} {manifest['kind']}"]
+    validator = jsonschema.Draft202012Validator(schema)
+    return [
+        f"{label}: {'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
+        for error in validator.iter_errors(manifest)
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("stack", choices=["kind", "eks"])
+    parser.add_argument("directory", type=Path)
+    args = parser.parse_args(argv)
+
+    from glosleep_platform.offline import run_offline
+    from glosleep_platform.settings import load_settings_file
+
+    run = run_offline(args.stack)
+    version = load_settings_file(args.stack).kubernetes_version
+    manifests = run.kubernetes_objects()
+    write_manifests(manifests, args.directory)
+    problems = [p for m in manifests for p in validate_manifest(m, version)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(manifests)} objects written to {args.directory}, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""Pulumi mocks that stand in for the engine and every provider the program uses.
+
+They answer with the inputs plus the few computed outputs the program reads
+(ARNs, URLs, digests, generated secrets), and they honour
+``additional_secret_outputs`` the way the engine does, so secretness seen offline
+is the secretness a real deployment would have. Generated secret values all
+start with :data:`SECRET_MARKER`, so a test can search for any leak.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+SECRET_MARKER = "MockSecret"  # noqa: S105 - a marker, not a credential
+ACCOUNT = "123456789012"
+REGION = "ap-south-1"
+
+
+def _hash(text: str, length: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def mock_secret(name: str) -> str:
+    return f"{SECRET_MARKER}{_hash(name, 24)}"
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _random_password(args: MockResourceArgs) -> dict[str, Any]:
+    return {"result": mock_secret(args.name), "bcryptHash": mock_secret(args.name + "bcrypt")}
+
+
+def _tls_key(args: MockResourceArgs) -> dict[str, Any]:
+    def pem(label: str, body: str) -> str:
+        return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+    secret = mock_secret(args.name)
+    return {
+        "privateKeyPem": pem("EC PRIVATE KEY", secret),
+        "privateKeyPemPkcs8": pem("PRIVATE KEY", secret),
+        "publicKeyPem": pem("PUBLIC KEY", _hash(args.name)),
+    }
+
+
+def _command(args: MockResourceArgs) -> dict[str, Any]:
+    # Command output can hold credentials (a kubeconfig with client keys).
+    return {"stdout": mock_secret(args.name), "stderr": ""}
+
+
+def _image(args: MockResourceArgs) -> dict[str, Any]:
+    digest = "sha256:" + hashlib.sha256(args.name.encode()).hexdigest()
+    tags = args.inputs.get("tags") or [f"mock/{args.name}:latest"]
+    return {"digest": digest, "ref": f"{tags[0]}@{digest}"}
+
+
+def _ecr_repository(args: MockResourceArgs) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {
+        "arn": _arn("ecr", f"repository/{name}"),
+        "registryId": ACCOUNT,
+        "repositoryUrl": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}",
+    }
+
+
+def _eks_cluster(args: MockResourceArgs) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {
+        "arn": _arn("eks", f"cluster/{name}"),
+        "endpoint": f"https://{_hash(name, 32).upper()}.gr7.{REGION}.eks.amazonaws.com",
+        "certificateAuthority": {"data": base64.b64encode(b"mock-ca").decode()},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{REGION}.amazonaws.com/id/X"}]}],
+    }
+
+
+def _bucket(args: MockResourceArgs) -> dict[str, Any]:
+    bucket = args.inputs.get("bucket") or f"{args.name}-{_hash(args.name, 7)}"
+    return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
+def _role(args: MockResourceArgs) -> dict[str, Any]:
+    name = args.inputs.get("name") or f"{args.name}-{_hash(args.name, 7)}"
+    return {"name": name, "arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}
+
+
+COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "tls:index/privateKey:PrivateKey": _tls_key,
+    "command:local:Command": _command,
+    "docker-build:index:Image": _image,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:iam/role:Role": _role,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda _: {"latestVersion": 1},
+}
+
+
+def _ecr_token(_: MockCallArgs) -> dict[str, Any]:
+    return {
+        "id": REGION,
+        "registryId": ACCOUNT,
+        "userName": "AWS",
+        "password": mock_secret("ecr-password"),
+        "authorizationToken": mock_secret("ecr-token"),
+        "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+        "expiresAt": "2030-01-01T00:00:00Z",
+    }
+
+
+CALLS: dict[str, Callable[[MockCallArgs], dict[str, Any]]] = {
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+}
+
+
+def _default_outputs(args: MockResourceArgs) -> dict[str, Any]:
+    token = args.typ
+    if token.startswith("aws:"):
+        service = token.split(":")[1].split("/")[0]
+        return {"arn": _arn(service, f"{args.name}")}
+    if token.startswith("kubernetes:") and isinstance(args.inputs.get("metadata"), dict):
+        metadata = dict(args.inputs["metadata"])
+        # The Kubernetes provider auto-names objects without a name: name-<suffix>.
+        metadata.setdefault("name", f"{args.name}-{_hash(args.name, 8)}")
+        return {"metadata": metadata}
+    return {}
+
+
+@dataclass
+class Registration:
+    """One RegisterResource call as the mock monitor saw it."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    provider: str | None
+    custom: bool
+    parent: str
+
+
+@dataclass
+class RecordingMocks(pulumi.runtime.Mocks):
+    registrations: list[Registration] = field(default_factory=list)
+    invokes: list[str] = field(default_factory=list)
+    # Set by RecordingMonitor just before each new_resource call (same thread).
+    pending_secret_outputs: list[str] = field(default_factory=list)
+    pending_parent: str = ""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        outputs.update(_default_outputs(args))
+        computed = COMPUTED.get(args.typ)
+        if computed is not None:
+            outputs.update(computed(args))
+        for key in self.pending_secret_outputs:
+            if key in outputs:
+                outputs[key] = rpc.wrap_rpc_secret(outputs[key])
+        self.registrations.append(
+            Registration(
+                type=args.typ,
+                name=args.name,
+                inputs=args.inputs,
+                outputs=outputs,
+                provider=args.provider,
+                custom=bool(args.custom),
+                parent=self.pending_parent,
+            )
+        )
+        return f"{args.name}-id", outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.invokes.append(args.token)
+        answer = CALLS.get(args.token)
+        if answer is None:
+            raise NotImplementedError(f"no mock for invoke {args.token}; add one to CALLS")
+        return answer(args), []
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, plus the engine's handling of additional secret outputs."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.recording.pending_secret_outputs = list(request.additionalSecretOutputs)
+        self.recording.pending_parent = str(request.parent)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]

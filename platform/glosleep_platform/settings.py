@@ -1,0 +1,328 @@
+"""Stack configuration, read once into typed, validated settings.
+
+Every value the components use comes from here. A missing or bad value stops the
+program before any resource is declared, with one line per problem naming the
+Pulumi config key (``glosleep:<key>``) at fault.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pulumi
+import pulumi.runtime.config as _pulumi_config
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_NAMESPACE = "glosleep"
+PROJECT = "glosleep"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")]
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+Hostname = Annotated[
+    str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+]
+
+
+class ConfigError(Exception):
+    """The stack's config is missing or holds bad values; the message names each key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+class _CamelModel(_Model):
+    """Config objects are written in camelCase in Pulumi.<stack>.yaml."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, alias_generator=_camel
+    )
+
+
+class ServiceScaling(_CamelModel):
+    min_replicas: int = Field(ge=1, le=20)
+    max_replicas: int = Field(ge=1, le=50)
+    cpu_utilization_percent: int = Field(default=70, ge=10, le=95)
+    # SIGTERM handling (docs/architecture.md): readiness turns false for the
+    # drain period, then in-flight requests get up to the timeout to finish.
+    shutdown_drain_seconds: int = Field(default=10, ge=0, le=60)
+    shutdown_timeout_seconds: int = Field(default=20, ge=1, le=300)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ServiceScaling:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("maxReplicas must be >= minReplicas")
+        return self
+
+
+class MongoSettings(_CamelModel):
+    replica_count: int = Field(ge=1, le=7)
+    storage_size: Quantity
+    storage_class: DnsLabel
+    chart_version: str = "16.5.45"
+    # Bitnami's free images were frozen into bitnamilegacy/* in August 2025
+    # (docs/adr/0012-mongodb-chart-and-images.md); these tags exist there.
+    image_registry: str = "docker.io"
+    image_repository: str = "bitnamilegacy/mongodb"
+    image_tag: str = "8.0.13-debian-12-r0"
+    os_shell_repository: str = "bitnamilegacy/os-shell"
+    os_shell_tag: str = "12-debian-12-r51"
+
+    @model_validator(mode="after")
+    def _odd_members(self) -> MongoSettings:
+        if self.replica_count % 2 == 0:
+            raise ValueError("replicaCount must be odd so the replica set can elect a primary")
+        return self
+
+
+class MonitoringSettings(_CamelModel):
+    chart_version: str = "79.12.0"
+    prometheus_retention: str = Field(default="7d", pattern=r"^[0-9]+[hdw]$")
+    prometheus_storage_size: Quantity | None = None
+    expose_grafana: bool = True
+
+
+class KindSettings(_CamelModel):
+    cluster_name: DnsLabel = "glosleep"
+    node_image: str = Field(
+        pattern=r"^kindest/node:v[0-9]+\.[0-9]+\.[0-9]+(@sha256:[0-9a-f]{64})?$"
+    )
+    config_path: str = "platform/kind/cluster.yaml"
+    registry_port: int = Field(default=5001, ge=1024, le=65535)
+    # The host port kind maps to the Gateway's NodePort (platform/kind/cluster.yaml).
+    gateway_host_port: int = Field(default=8080, ge=1024, le=65535)
+    gateway_node_port: int = Field(default=30080, ge=30000, le=32767)
+    metrics_server_chart_version: str = "3.13.0"
+
+
+class NodeGroupSettings(_CamelModel):
+    name: DnsLabel
+    instance_types: list[str] = Field(min_length=1)
+    min_size: int = Field(ge=1)
+    desired_size: int = Field(ge=1)
+    max_size: int = Field(ge=1)
+    disk_size_gib: int = Field(default=50, ge=20, le=1000)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroupSettings:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("need minSize <= desiredSize <= maxSize")
+        return self
+
+
+class EksSettings(_CamelModel):
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    availability_zones: list[str] = Field(min_length=3, max_length=3)
+    vpc_cidr: str = "10.0.0.0/16"
+    nat_gateways: Literal["single", "per-az"] = "single"
+    endpoint_public_access: bool = False
+    public_access_cidrs: list[str] = Field(default_factory=list)
+    admin_role_arns: list[str] = Field(default_factory=list)
+    node_groups: list[NodeGroupSettings] = Field(min_length=1)
+    load_balancer_controller_chart_version: str = "1.14.0"
+    log_retention_days: int = Field(default=30, ge=1)
+    # An ACM certificate for the hostname; without it the Gateway serves HTTP only.
+    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:")
+
+    @model_validator(mode="after")
+    def _network(self) -> EksSettings:
+        network = ipaddress.ip_network(self.vpc_cidr)
+        if network.prefixlen > 16:
+            raise ValueError("vpcCidr must be a /16 or larger (three /20 private subnets)")
+        if any(not zone.startswith(self.region) for zone in self.availability_zones):
+            raise ValueError("every availability zone must be in the region")
+        if self.endpoint_public_access:
+            if not self.public_access_cidrs:
+                raise ValueError("a public API endpoint needs publicAccessCidrs")
+            for cidr in self.public_access_cidrs:
+                if ipaddress.ip_network(cidr).prefixlen == 0:
+                    raise ValueError("publicAccessCidrs must not open the API to the internet")
+        elif self.public_access_cidrs:
+            raise ValueError("publicAccessCidrs is set but endpointPublicAccess is false")
+        return self
+
+
+class ChartVersions(_CamelModel):
+    envoy_gateway: str = "v1.7.4"
+
+
+class PlatformSettings(_Model):
+    """Everything one stack needs, validated."""
+
+    project: str
+    stack: Literal["kind", "eks"]
+    owner: str = Field(min_length=1, max_length=128)
+    cost_center: str = Field(min_length=1, max_length=128)
+    kubernetes_version: str = Field(pattern=r"^1\.[0-9]{2}$")
+    hostname: Hostname
+    namespace: DnsLabel = "glosleep"
+    bootstrap_admin_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    services: ServiceScaling
+    mongodb: MongoSettings
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    charts: ChartVersions = Field(default_factory=ChartVersions)
+    kind: KindSettings | None = None
+    eks: EksSettings | None = None
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> PlatformSettings:
+        wanted = {"kind": self.kind, "eks": self.eks}
+        if wanted[self.stack] is None:
+            raise ValueError(f"stack {self.stack!r} needs the {self.stack!r} config object")
+        other = "eks" if self.stack == "kind" else "kind"
+        if wanted[other] is not None:
+            raise ValueError(f"stack {self.stack!r} must not set the {other!r} config object")
+        return self
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags on every AWS resource; cost and drift reports group by them."""
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "pulumi",
+        }
+
+    def require_kind(self) -> KindSettings:
+        if self.kind is None:
+            raise ConfigError("this stack has no kind settings")
+        return self.kind
+
+    def require_eks(self) -> EksSettings:
+        if self.eks is None:
+            raise ConfigError("this stack has no eks settings")
+        return self.eks
+
+
+_KEYS: dict[str, str] = {
+    "owner": "owner",
+    "costCenter": "cost_center",
+    "kubernetesVersion": "kubernetes_version",
+    "hostname": "hostname",
+    "namespace": "namespace",
+    "bootstrapAdminEmail": "bootstrap_admin_email",
+    "services": "services",
+    "mongodb": "mongodb",
+    "monitoring": "monitoring",
+    "charts": "charts",
+    "kind": "kind",
+    "eks": "eks",
+}
+
+
+def settings_from_values(
+    project: str, stack: str, values: Mapping[str, Any], aws_region: str | None = None
+) -> PlatformSettings:
+    """Validate raw config values (keys as written in Pulumi.<stack>.yaml, no namespace)."""
+    unknown = sorted(set(values) - set(_KEYS))
+    problems = [f"{CONFIG_NAMESPACE}:{key}: not a known setting" for key in unknown]
+    data: dict[str, Any] = {"project": project, "stack": stack}
+    data.update({_KEYS[key]: value for key, value in values.items() if key in _KEYS})
+    if isinstance(data.get("eks"), dict) and aws_region is not None:
+        data["eks"] = {**data["eks"], "region": aws_region}
+    try:
+        settings = PlatformSettings.model_validate(data)
+    except ValidationError as error:
+        problems.extend(_describe(error))
+        settings = None
+    if problems or settings is None:
+        raise ConfigError("bad stack configuration:\n  " + "\n  ".join(problems))
+    return settings
+
+
+def _describe(error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        location = [str(part) for part in item["loc"]]
+        key = ".".join([_alias(location[0]), *location[1:]]) if location else "(settings)"
+        if item["type"] == "missing":
+            lines.append(f"{CONFIG_NAMESPACE}:{key}: required but not set")
+        else:
+            lines.append(f"{CONFIG_NAMESPACE}:{key}: {item['msg']}")
+    return lines
+
+
+def _alias(field: str) -> str:
+    reverse = {value: key for key, value in _KEYS.items()}
+    return reverse.get(field, field)
+
+
+def load_settings(
+    config: pulumi.Config | None = None,
+    reader: Callable[[str], Any] | None = None,
+) -> PlatformSettings:
+    """Read ``glosleep:*`` (and ``aws:region`` for eks) from the running stack's config."""
+    cfg = config or pulumi.Config(CONFIG_NAMESPACE)
+    read = reader or cfg.get
+    values: dict[str, Any] = {}
+    for key in _KEYS:
+        raw = read(key)
+        if raw is None:
+            continue
+        values[key] = _parse(raw)
+    values.update(_unknown_keys())
+    region = pulumi.Config("aws").get("region")
+    return settings_from_values(pulumi.get_project(), pulumi.get_stack(), values, region)
+
+
+def _parse(raw: str) -> Any:
+    """Structured config (objects, lists) arrives as JSON text; scalars stay strings."""
+    if raw.lstrip().startswith(("{", "[")):
+        return json.loads(raw)
+    return raw
+
+
+def _unknown_keys() -> dict[str, Any]:
+    """Keys under the namespace that no setting reads, so a typo is an error, not a no-op."""
+    found: dict[str, Any] = {}
+    prefix = f"{CONFIG_NAMESPACE}:"
+    # The engine hands config to the language host via set_all_config (the CONFIG
+    # context variable) or, in older hosts, the PULUMI_CONFIG environment bag.
+    everything = {**pulumi.runtime.get_config_env(), **_pulumi_config.CONFIG.get()}
+    for full_key, raw in everything.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if key.startswith("config:"):
+            key = key[len("config:") :]
+        if key not in _KEYS:
+            found[key] = raw
+    return found
+
+
+def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
+    """``Pulumi.<stack>.yaml`` as the engine hands it over: structured values as JSON."""
+    path = root / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    config: Mapping[str, Any] = document.get("config") or {}
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            raise ConfigError(f"{path}: {key} is encrypted; offline runs cannot read it")
+        out[key] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+def load_settings_file(stack: str, root: Path = REPO_ROOT) -> PlatformSettings:
+    """The settings a stack's config file gives, without running Pulumi."""
+    config = stack_config(stack, root)
+    prefix = f"{CONFIG_NAMESPACE}:"
+    values = {
+        key[len(prefix) :]: _parse(raw) for key, raw in config.items() if key.startswith(prefix)
+    }
+    return settings_from_values(PROJECT, stack, values, config.get("aws:region"))

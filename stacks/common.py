@@ -1,0 +1,88 @@
+"""What every stack runs on its cluster: MongoDB, monitoring, the Gateway, the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from glosleep_platform.catalogue import SERVICES
+from glosleep_platform.credentials import Credentials
+from glosleep_platform.gateway import Gateway, GatewayExposure, RouteRule, http_route
+from glosleep_platform.mongodb import MongoDB
+from glosleep_platform.monitoring import GRAFANA_PATH, GRAFANA_SERVICE, Monitoring
+from glosleep_platform.services import Extras, Services
+from glosleep_platform.settings import PlatformSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What a stack's cluster component hands to the workloads."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    ready: list[pulumi.Resource]
+
+
+def deploy_workloads(
+    settings: PlatformSettings,
+    cluster: Cluster,
+    images: dict[str, pulumi.Output[str]],
+    exposure: GatewayExposure,
+    extras: Extras | None = None,
+    storage_ready: list[pulumi.Resource] | None = None,
+) -> None:
+    on_cluster = pulumi.ResourceOptions(
+        providers=[cluster.provider], depends_on=cluster.ready + (storage_ready or [])
+    )
+    credentials = Credentials("credentials")
+    mongodb = MongoDB("mongodb", settings.mongodb, credentials, settings.namespace, opts=on_cluster)
+    monitoring = Monitoring(
+        "monitoring", settings.monitoring, credentials, ROOT / "monitoring", opts=on_cluster
+    )
+    gateway = Gateway(
+        "gateway",
+        settings.hostname,
+        exposure,
+        settings.charts.envoy_gateway,
+        settings.namespace,
+        opts=on_cluster,
+    )
+    Services(
+        "services",
+        settings,
+        credentials,
+        images,
+        mongodb.hosts,
+        gateway.ref,
+        gateway_namespace="envoy-gateway-system",
+        monitoring_namespace=monitoring.namespace,
+        crds_ready=[monitoring.release],
+        extras=extras,
+        opts=pulumi.ResourceOptions(
+            providers=[cluster.provider], depends_on=[*cluster.ready, mongodb.release]
+        ),
+    )
+    grafana_url = "kubectl -n monitoring port-forward svc/" + GRAFANA_SERVICE + " 3000:80"
+    if settings.monitoring.expose_grafana:
+        http_route(
+            "grafana-route",
+            name="grafana",
+            namespace=monitoring.namespace,
+            gateway=gateway.ref,
+            backend=GRAFANA_SERVICE,
+            port=80,
+            rules=[RouteRule(GRAFANA_PATH, "PathPrefix")],
+            opts=pulumi.ResourceOptions(
+                providers=[cluster.provider], depends_on=[monitoring.release]
+            ),
+        )
+        grafana_url = gateway.url + GRAFANA_PATH + "/"
+    pulumi.export("gatewayUrl", gateway.url)
+    pulumi.export("serviceUrls", {spec.name: gateway.url + spec.route_prefix for spec in SERVICES})
+    pulumi.export("grafanaUrl", grafana_url)
+    pulumi.export("kubeconfig", cluster.kubeconfig)

@@ -1,0 +1,63 @@
+"""The Pulumi program, run offline under mocks once per stack per session."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTRAS = ROOT / ".cache" / "platform-extras"
+
+
+def _prepare_path() -> None:
+    # pulumi-tls is not in uv.lock yet: tools/install-platform-extras.sh puts it here.
+    if importlib.util.find_spec("pulumi_tls") is None:
+        subprocess.run(["bash", str(ROOT / "tools" / "install-platform-extras.sh")], check=True)
+        sys.path.insert(0, str(EXTRAS))
+    for path in (ROOT, ROOT / "platform"):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+
+
+_prepare_path()
+
+from glosleep_platform.offline import OfflineRun, run_offline  # noqa: E402
+from glosleep_platform.settings import PlatformSettings, load_settings_file  # noqa: E402
+
+STACKS = ("kind", "eks")
+_RUNS: dict[str, OfflineRun] = {}
+
+
+def offline(stack: str) -> OfflineRun:
+    if stack not in _RUNS:
+        _RUNS[stack] = run_offline(stack)
+    return _RUNS[stack]
+
+
+@pytest.fixture(scope="session")
+def kind_run() -> OfflineRun:
+    return offline("kind")
+
+
+@pytest.fixture(scope="session")
+def eks_run() -> OfflineRun:
+    return offline("eks")
+
+
+@pytest.fixture(scope="session", params=STACKS)
+def stack_run(request: pytest.FixtureRequest) -> OfflineRun:
+    return offline(str(request.param))
+
+
+@pytest.fixture(scope="session")
+def stack_settings(stack_run: OfflineRun) -> PlatformSettings:
+    return load_settings_file(stack_run.stack)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pulumi-aws warns about its own deprecated modules when it loads them.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:pulumi_aws.*")

@@ -1,0 +1,106 @@
+"""Stack config is read once into typed settings; bad config stops with the key named."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from glosleep_platform.offline import run_offline
+from glosleep_platform.settings import (
+    ConfigError,
+    load_settings_file,
+    settings_from_values,
+    stack_config,
+)
+
+
+def raw_values(stack: str) -> dict[str, Any]:
+    prefix = "glosleep:"
+    values: dict[str, Any] = {}
+    for key, raw in stack_config(stack).items():
+        if key.startswith(prefix):
+            text = raw.lstrip()
+            values[key[len(prefix) :]] = json.loads(raw) if text[:1] in "{[" else raw
+    return values
+
+
+def test_both_stack_files_load() -> None:
+    kind = load_settings_file("kind")
+    eks = load_settings_file("eks")
+    assert kind.kind is not None
+    assert kind.eks is None
+    assert eks.eks is not None
+    assert eks.kind is None
+    assert eks.require_eks().region == "ap-south-1"
+    assert kind.tags == {
+        "project": "glosleep",
+        "stack": "kind",
+        "owner": "platform-team",
+        "cost-center": "engineering",
+        "managed-by": "pulumi",
+    }
+
+
+def test_config_files_hold_no_secrets() -> None:
+    for stack in ("kind", "eks"):
+        text = json.dumps(stack_config(stack)).lower()
+        for word in ("password", "secret", "token", "secure"):
+            assert word not in text, f"Pulumi.{stack}.yaml mentions {word}"
+
+
+@pytest.mark.parametrize(
+    ("stack", "change", "message"),
+    [
+        ("kind", {"ownr": "x"}, "glosleep:ownr: not a known setting"),
+        ("kind", {"owner": None}, "glosleep:owner: required but not set"),
+        ("kind", {"hostname": "Not A Host"}, "glosleep:hostname:"),
+        ("kind", {"kubernetesVersion": "1.3"}, "glosleep:kubernetesVersion:"),
+        ("kind", {"services": {"minReplicas": 3, "maxReplicas": 2}}, "maxReplicas must be >="),
+        (
+            "kind",
+            {"mongodb": {"replicaCount": 2, "storageSize": "1Gi", "storageClass": "x"}},
+            "odd",
+        ),
+        ("kind", {"eks": raw_values("eks")["eks"]}, "must not set the 'eks' config object"),
+        ("kind", {"kind": None}, "needs the 'kind' config object"),
+        ("eks", {"eks.natGateways": "two"}, "glosleep:eks.natGateways:"),
+        ("eks", {"eks.publicAccessCidrs": ["0.0.0.0/0"]}, "must not open the API"),
+        ("eks", {"eks.availabilityZones": ["ap-south-1a", "ap-south-1b"]}, "availabilityZones"),
+        ("eks", {"eks.availabilityZones": ["a-1a", "a-1b", "a-1c"]}, "in the region"),
+        ("eks", {"eks.endpointPublicAccess": False}, "endpointPublicAccess is false"),
+        ("eks", {"eks.nodeGroups": []}, "glosleep:eks.nodeGroups:"),
+        ("eks", {"eks.typo": 1}, "glosleep:eks.typo: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_config_names_the_key(stack: str, change: dict[str, Any], message: str) -> None:
+    values = raw_values(stack)
+    for key, value in change.items():
+        target, _, field = key.partition(".")
+        if field:
+            values[target] = {**values[target], field: value}
+        elif value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        settings_from_values("glosleep", stack, values, "ap-south-1")
+
+
+def test_the_program_stops_on_bad_config_before_declaring_anything() -> None:
+    with pytest.raises(ConfigError, match=r"glosleep:mongodb\.replicaCount"):
+        run_offline(
+            "kind",
+            overrides={
+                "glosleep:mongodb": json.dumps(
+                    {"replicaCount": "three", "storageSize": "1Gi", "storageClass": "standard"}
+                )
+            },
+        )
+
+
+def test_an_unknown_top_level_key_in_the_stack_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="glosleep:replicas: not a known setting"):
+        run_offline("kind", overrides={"glosleep:replicas": "3"})
