@@ -177,3 +177,35 @@ def test_only_services_with_the_reserve_scope_reserve(inventory: Inventory) -> N
     ordering = bearer(platform.service_token(["catalog:read", "inventory:reserve"]))
     assert inventory.http.put(url, json=body, headers=ordering).status_code == 201
     assert inventory.available(sku) == 4
+
+
+def test_business_metrics_count_outcomes(inventory: Inventory) -> None:
+    code = inventory.new_warehouse()
+    sku = inventory.new_product(reorder_point=1)
+
+    def scrape() -> dict[str, float]:
+        values = {}
+        for line in inventory.http.get(inventory.url("/metrics")).text.splitlines():
+            if line.startswith("glosleep_") and not line.startswith("glosleep_outbox"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
+
+    before = scrape()
+    inventory.receive(code, {sku: 2})
+    reservation_id = _id()
+    assert inventory.reserve(reservation_id, {sku: 1}).status_code == 201  # crosses to 1
+    assert inventory.reserve(reservation_id, {sku: 1}).status_code == 200
+    assert_problem(inventory.reserve(_id(), {sku: 5, "T-NOPE-1": 1}), 409)
+    after = scrape()
+
+    def grew(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    assert grew('glosleep_reservations_total{outcome="reserved"}') == 1
+    assert grew('glosleep_reservations_total{outcome="replayed"}') == 1
+    assert grew('glosleep_reservations_total{outcome="rejected"}') == 1
+    assert grew("glosleep_reservation_short_lines_total") == 2
+    assert grew("glosleep_stock_low_events_total") == 1
+    assert grew("glosleep_stock_receipts_total") == 1
+    assert "glosleep_outbox_backlog" in inventory.http.get(inventory.url("/metrics")).text
