@@ -43,8 +43,12 @@ lint: install ## ruff lint and format check
 
 typecheck: install ## mypy --strict over apps/ (and the Pulumi program)
 	$(BIN)/mypy apps
+	$(BIN)/mypy platform/glosleep_ops
 
 pytest: install ## The test suite (embedded database unless MONGO_URL is set)
 	$(BIN)/pytest
 
 test: lint typecheck pytest ## Everything CI runs: lint, types, all tests
+
+ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)
+	tools/glosleep-ops $(ARGS)
