@@ -1,0 +1,101 @@
+"""A real Prometheus (Debian's binary) scraping the running services every second
+with the repo's rule files, after traffic through the journeys the SLOs watch."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from apps.devstack.prometheus import LocalPrometheus
+from apps.devstack.stack import available_services
+from tests.support.platform import Platform
+
+SCRAPE_SECONDS = 1.0
+
+
+class Monitored:
+    """The platform's running services and a Prometheus scraping them."""
+
+    def __init__(self, platform: Platform, prometheus: LocalPrometheus, services: list[str]):
+        self.platform = platform
+        self.prometheus = prometheus
+        self.services = services
+        self.http = httpx.Client(base_url=prometheus.url, timeout=10.0)
+
+    def query(self, expr: str) -> httpx.Response:
+        return self.http.get("/api/v1/query", params={"query": expr})
+
+    def series(self, expr: str) -> list[dict[str, Any]]:
+        response = self.query(expr)
+        assert response.status_code == 200, f"{expr}: {response.text}"
+        result: list[dict[str, Any]] = response.json()["data"]["result"]
+        return result
+
+
+def wait_until(check: Callable[[], Any], *, timeout: float = 30.0, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s")
+        time.sleep(every)
+
+
+def drive_traffic(platform: Platform, services: list[str]) -> None:
+    """Logins (good, bad), client-credentials tokens, and orders when order exists."""
+    http = platform.http
+    user = platform.create_user("sales")
+    for _ in range(3):
+        platform.login(user["email"], user["password"])
+    for _ in range(2):
+        response = http.post(
+            platform.url("auth", "/v1/auth/login"),
+            json={"email": user["email"], "password": "not-the-password-" + secrets.token_hex(4)},
+        )
+        assert response.status_code == 401, response.text
+    platform.service_token(["catalog:read"])
+    if {"inventory", "order"} <= set(services):
+        from tests.order.shop import Shop
+
+        shop = Shop(platform)
+        sku = shop.product(stock=3)
+        distributor = shop.distributor()
+        headers = shop.as_distributor(distributor)
+        confirmed = shop.place(headers, [(sku, 2)])
+        assert confirmed.status_code == 201, confirmed.text
+        rejected = shop.place(headers, [(sku, 50)])
+        assert rejected.status_code == 201, rejected.text
+
+
+@pytest.fixture(scope="session")
+def monitored(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitored]:
+    services = available_services()
+    platform.start(*services)
+    data: Path = tmp_path_factory.mktemp("prometheus")
+    prometheus = LocalPrometheus(
+        data,
+        {name: platform.stack.ports[name] for name in services},
+        interval_seconds=SCRAPE_SECONDS,
+        log=data / "prometheus.log",
+    )
+    prometheus.start()
+    running = Monitored(platform, prometheus, services)
+    try:
+        # Rates need two samples of a series: scrape before the traffic, and drive
+        # it twice, so series that the first round creates also show an increase.
+        for _ in range(2):
+            wait_until(lambda: len(running.series("up == 1")) == len(services), timeout=20)
+            time.sleep(2 * SCRAPE_SECONDS)
+            drive_traffic(platform, services)
+        yield running
+    finally:
+        running.http.close()
+        prometheus.stop()
