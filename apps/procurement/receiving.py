@@ -229,10 +229,12 @@ async def _reject(receipt_id: str, reason: str, session: AsyncClientSession) -> 
 
 async def recover_receipts(kit: AppKit) -> None:
     """Post receipts that a crash or an inventory outage left POSTING."""
-    if not await hold_lease("receipt-recovery", ttl_seconds=60):
-        return
     settings = kit.settings
     assert isinstance(settings, ProcurementSettings)
+    # A replica that dies leaves its lease; another takes over after a few rounds.
+    ttl = max(5.0, 3 * settings.receipt_recovery_interval_seconds)
+    if not await hold_lease("receipt-recovery", ttl_seconds=ttl):
+        return
     cutoff = utcnow() - timedelta(seconds=settings.receipt_recovery_grace_seconds)
     pending = (
         await GoodsReceipt.find(
