@@ -171,16 +171,22 @@ async def _replay(parts: OrderParts, record: IdempotencyRecord, fingerprint: str
             slug="idempotency-key-reused",
         )
     deadline = time.monotonic() + parts.settings.idempotency_wait_seconds
-    while record.response is None and time.monotonic() < deadline:
+    while True:
+        if record.response is not None and record.status_code not in (None, 202):
+            assert record.status_code is not None
+            return Answer(record.status_code, record.response, replayed=True)
+        # A 202 said "PENDING, look again later", so a replay answers with the
+        # order as it is now; so too once the order has its outcome while the
+        # first request is gone (its process died) or has yet to save its answer.
+        order = await Order.get(record.order_id)
+        assert order is not None, "the order is stored with its key"
+        if (
+            record.status_code == 202
+            or order.status is not OrderStatus.PENDING
+            or time.monotonic() > deadline
+        ):
+            return order_answer(order, replayed=True)
         await asyncio.sleep(POLL_SECONDS)
         found = await IdempotencyRecord.get(record.id)
         assert found is not None
         record = found
-    if record.response is not None and record.status_code is not None and record.status_code != 202:
-        return Answer(record.status_code, record.response, replayed=True)
-    # A 202 said "PENDING, look again later": answer with the order as it is
-    # now. So too when the first request is gone (its process died); the
-    # recovery loop finishes its reservation.
-    order = await Order.get(record.order_id)
-    assert order is not None, "the order is stored with its key"
-    return order_answer(order, replayed=True)

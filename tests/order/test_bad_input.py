@@ -1,0 +1,126 @@
+"""Every order route answers bad input with a 4xx problem, never a 500: routes
+and their parameters come from the service's own OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.order.shop import Shop
+from tests.support.problems import assert_client_error
+
+BAD_BODIES: list[bytes] = [
+    b"{not json",
+    b"[]",
+    b'"a string"',
+    b"null",
+    b'{"lines": []}',
+    b'{"lines": [{"sku": "T123", "quantity": 0}]}',
+    b'{"lines": [{"sku": "T123", "quantity": -5}]}',
+    b'{"lines": [{"sku": "T123", "quantity": 1.5}]}',
+    b'{"lines": [{"sku": "T123", "quantity": 99999999999}]}',
+    b'{"lines": [{"sku": "bad sku!", "quantity": 1}]}',
+    b'{"lines": [{"sku": "T123", "quantity": 1}, {"sku": "T123", "quantity": 2}]}',
+    b'{"lines": [{"sku": {"$gt": ""}, "quantity": 1}]}',
+    b'{"lines": [{"sku": "T123", "quantity": 1}], "unknown_field": 1}',
+    b'{"id": "not-a-dst", "name": "", "gstin": "12345", "region": "South"}',
+    b'{"id": "dst_ok_one", "name": "X", "gstin": "29ABCDE1234F1Z5", "region": "South",'
+    b' "billing_address": {"line1": "a", "city": "b", "state": "c", "postal_code": "12"}}',
+    b'{"active": "maybe", "billing_address": null, "region": ""}',
+    b'{"reason": "' + b"x" * 600 + b'"}',
+    b'{"reason": "bell\\u0007"}',
+    b"\xff\xfe\x00garbage",
+]
+
+PATH_VALUES = {
+    "order_id": ["ord_does_not_exist", "x" * 65, "%00"],
+    "distributor_id": ["dst_does_not_exist", "x" * 65],
+}
+
+
+def _operations(shop: Shop) -> list[tuple[str, str, dict[str, Any]]]:
+    spec = shop.http.get(shop.url("/openapi.json")).json()
+    return [
+        (method.upper(), path, operation)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def _paths(path: str) -> list[str]:
+    for name, values in PATH_VALUES.items():
+        if "{" + name + "}" in path:
+            return [path.replace("{" + name + "}", value) for value in values]
+    return [path]
+
+
+def test_openapi_lists_the_routes(shop: Shop) -> None:
+    routes = {(method, path) for method, path, _ in _operations(shop)}
+    assert {
+        ("POST", "/v1/orders"),
+        ("GET", "/v1/orders"),
+        ("GET", "/v1/orders/{order_id}"),
+        ("POST", "/v1/orders/{order_id}/cancel"),
+        ("POST", "/v1/orders/{order_id}/ship"),
+        ("POST", "/v1/orders/{order_id}/deliver"),
+        ("POST", "/v1/distributors"),
+        ("GET", "/v1/distributors"),
+        ("GET", "/v1/distributors/{distributor_id}"),
+        ("PATCH", "/v1/distributors/{distributor_id}"),
+        ("GET", "/v1/events"),
+    } <= routes
+
+
+@pytest.mark.parametrize("body", BAD_BODIES, ids=range(len(BAD_BODIES)))
+def test_bad_bodies_on_every_route_are_4xx_problems(shop: Shop, body: bytes) -> None:
+    for method, path, operation in _operations(shop):
+        if "requestBody" not in operation:
+            continue
+        for concrete in _paths(path):
+            response = shop.http.request(
+                method,
+                shop.url(concrete),
+                content=body,
+                headers={
+                    **shop.admin,
+                    "content-type": "application/json",
+                    "Idempotency-Key": "bad-input-" + str(abs(hash(body))),
+                },
+            )
+            assert_client_error(response)
+
+
+def test_bad_path_and_query_values_on_every_route_are_4xx(shop: Shop) -> None:
+    bad_query = {
+        "limit": ["0", "100000", "many"],
+        "cursor": ["%%%", "x" * 600, "eyJub3QiOiJhIGxpc3QifQ"[:-1]],
+        "status": ["SHIPPING", ""],
+        "distributor_id": ["DST_UPPER", "dst_" + "x" * 70],
+        "placed_from": ["yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00"],
+        "placed_to": ["2026-02-30T00:00:00Z", "soon"],
+        "region": ["x" * 61],
+        "active": ["perhaps"],
+        "after": ["-1", "x"],
+        "type": ["x" * 65],
+    }
+    for method, path, operation in _operations(shop):
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        for concrete in _paths(path):
+            response = shop.http.request(method, shop.url(concrete), headers=shop.admin, json={})
+            if concrete != path:
+                assert_client_error(response)  # nothing exists under a made-up id
+            for name in names:
+                for value in bad_query.get(name, []):
+                    response = shop.http.request(
+                        method, shop.url(concrete), params={name: value}, headers=shop.admin
+                    )
+                    assert 400 <= response.status_code < 500, (concrete, name, value)
+                    assert_client_error(response)
+
+
+def test_every_route_needs_a_token(shop: Shop) -> None:
+    for method, path, _ in _operations(shop):
+        for concrete in _paths(path)[:1]:
+            response = shop.http.request(method, shop.url(concrete))
+            assert assert_client_error(response)["status"] == 401
