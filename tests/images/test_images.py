@@ -1,0 +1,242 @@
+"""The service images, built with podman from the unchanged apps/Dockerfile on a local
+stand-in base, then run as their non-root user on a read-only root filesystem against
+the test database: ready, serving tokens across containers, stopping cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from apps.devstack.stack import LocalStack, StackConfig
+from tests.images.podman import (
+    DOCKERFILE,
+    MAX_ADDED_BYTES,
+    ROOT,
+    Podman,
+    built_services,
+    git,
+    project_version,
+    wait_ready,
+)
+from tests.support.platform import bearer
+
+SERVICES = built_services()
+# auth last: the others verify tokens against the auth container while it runs.
+RUN_ORDER = [name for name in SERVICES if name != "auth"] + ["auth"]
+FACTS_SCRIPT = (Path(__file__).parent / "image_facts.py").read_text()
+TEST_CLIENT = "svc-image-test"
+STOP_LIMIT_SECONDS = 10.0
+
+
+def test_hadolint_passes_and_every_exception_is_justified() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"
+    result = subprocess.run(
+        [str(hadolint), "--failure-threshold", "info", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for number, line in enumerate(DOCKERFILE.read_text().splitlines(), 1):
+        if "hadolint ignore" in line:
+            reason = line.split("hadolint ignore", 1)[1].split(maxsplit=1)
+            assert len(reason) == 2, f"line {number}: give the reason"
+            assert len(reason[1]) > 10, f"line {number}: give the reason"
+
+
+def test_every_service_with_code_gets_an_image() -> None:
+    assert "auth" in SERVICES
+    for name in SERVICES:
+        assert (ROOT / "apps" / name / "__main__.py").is_file(), f"{name} cannot run as -m"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_metadata(podman: Podman, images: dict[str, str], service: str) -> None:
+    image = json.loads(podman("image", "inspect", images[service]).stdout)[0]
+    config = image["Config"]
+    assert config["User"] == "10001:10001"
+    assert config["Entrypoint"] == ["python", "-m", "glosleep_service"]  # exec form
+    env = dict(item.split("=", 1) for item in config["Env"])
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert env["PORT"] == "8080"
+    assert "8080/tcp" in config["ExposedPorts"]
+    assert not any(key.endswith(("CERT", "CERT_FILE")) for key in env), "build-only CA leaked"
+    health = image["Healthcheck"]["Test"]
+    assert health[0] == "CMD"
+    assert "/livez" in health[-1]
+    labels = image["Labels"]
+    assert labels["org.opencontainers.image.title"] == f"glosleep-{service}"
+    assert labels["org.opencontainers.image.version"] == project_version()
+    # The commit it was built from (this one, or an earlier one with the same files).
+    revision = labels["org.opencontainers.image.revision"]
+    assert git("cat-file", "-t", revision) == "commit", revision
+    assert "org.opencontainers.image.source" in labels
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_contents(podman: Podman, images: dict[str, str], service: str) -> None:
+    """Checked as the image's own user, on a writable root, so permissions decide."""
+    result = podman("run", "--rm", "--entrypoint", "python", images[service], "-c", FACTS_SCRIPT)
+    facts = json.loads(result.stdout)
+    assert (facts["uid"], facts["gid"]) == (10001, 10001)
+    # The suite runs on this Python too (pyproject: requires-python).
+    assert facts["python"] == list(sys.version_info[:2])
+    assert facts["dont_write_bytecode"] is True
+    assert facts["writable"] == [], "the service could change its own code"
+    assert facts["not_root_owned"] == []
+    assert facts["compilers"] == []
+    assert facts["dev_modules"] == []
+    # Only the kit and this one service: no tests, no dev tooling, no other service.
+    assert facts["app_top"] == ["__pycache__", "apps", "glosleep_service.py"]
+    assert facts["app_tree"] == sorted(["apps/__init__.py", f"apps/{service}", "apps/kit"])
+    assert facts["secret_like"] == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_image_adds_less_than_the_size_limit(
+    podman: Podman, images: dict[str, str], service: str
+) -> None:
+    report = podman.reports[service]
+    assert report.added_bytes < MAX_ADDED_BYTES, (
+        f"glosleep/{service} adds {report.added_bytes / 1e6:.1f} MB over its base"
+    )
+
+
+def test_images_share_the_dependency_layers(podman: Podman, images: dict[str, str]) -> None:
+    """Everything up to /opt/venv is one set of layers for all images; only the app differs."""
+    layers = {
+        service: json.loads(podman("image", "inspect", tag).stdout)[0]["RootFS"]["Layers"]
+        for service, tag in images.items()
+    }
+    shared = {tuple(found[:-1]) for found in layers.values()}
+    assert len(shared) == 1, layers
+    assert len({found[-1] for found in layers.values()}) == len(layers)
+
+
+@pytest.fixture(scope="module")
+def stack(mongo_url: str, database_prefix: str) -> Iterator[LocalStack]:
+    """Ports and environment for the containers, as `make dev` wires processes."""
+    stack = LocalStack(
+        StackConfig(
+            mongo_url=mongo_url,
+            database_prefix=f"{database_prefix}img_",
+            extra_clients={TEST_CLIENT: (secrets.token_urlsafe(32), ["events:read"])},
+        )
+    )
+    yield stack
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5_000) as client:
+        for name in SERVICES:
+            client.drop_database(stack.database(name))
+
+
+def _container_name(service: str) -> str:
+    return f"glosleep-image-test-{service}"
+
+
+def _start(
+    podman: Podman, images: dict[str, str], stack: LocalStack, service: str, tmp: Path
+) -> str:
+    name = _container_name(service)
+    podman("rm", "--force", name, check=False)
+    env = stack.env_for(service)
+    # The kit's own drain period on SIGTERM, not the fast one `make dev` uses.
+    env.pop("SHUTDOWN_DRAIN_SECONDS", None)
+    env |= {"PORT": str(stack.ports[service]), "HOST": "127.0.0.1"}
+    env_file = tmp / f"{service}.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    podman(
+        "run",
+        "--detach",
+        f"--name={name}",
+        "--read-only",
+        "--read-only-tmpfs=false",
+        "--tmpfs=/tmp:rw,size=64m,mode=1777",
+        "--cap-drop=ALL",
+        "--security-opt=no-new-privileges",
+        "--network=host",
+        f"--env-file={env_file}",
+        images[service],
+    )
+    return name
+
+
+@pytest.fixture(scope="module")
+def auth_container(
+    podman: Podman,
+    images: dict[str, str],
+    stack: LocalStack,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    name = _start(podman, images, stack, "auth", tmp_path_factory.mktemp("env"))
+    try:
+        wait_ready(podman, name, stack.url("auth"))
+        yield name
+    finally:
+        podman("rm", "--force", name, check=False)
+
+
+def _service_token(stack: LocalStack) -> str:
+    secret, _ = stack.config.extra_clients[TEST_CLIENT]
+    response = httpx.post(
+        stack.url("auth") + "/v1/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "events:read"},
+        auth=(TEST_CLIENT, secret),
+        timeout=10.0,
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+@pytest.mark.parametrize("service", RUN_ORDER)
+def test_container_serves_read_only_and_stops_on_sigterm(
+    podman: Podman,
+    images: dict[str, str],
+    stack: LocalStack,
+    auth_container: str,
+    tmp_path: Path,
+    service: str,
+) -> None:
+    name = auth_container if service == "auth" else _start(podman, images, stack, service, tmp_path)
+    url = stack.url(service)
+    try:
+        wait_ready(podman, name, url)
+        assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
+        write = podman("exec", name, "touch", "/app/apps/written", check=False)
+        assert write.returncode != 0
+        assert "Read-only file system" in write.stderr
+        # The image's HEALTHCHECK command works in the running container.
+        assert podman("healthcheck", "run", name, check=False).returncode == 0
+        metrics = httpx.get(url + "/metrics", timeout=5.0)
+        assert metrics.status_code == 200
+        assert "http_requests_total" in metrics.text
+        paths = httpx.get(url + "/openapi.json", timeout=5.0).json()["paths"]
+        if "/v1/events" in paths:
+            # Verified against the auth container's JWKS, container to container.
+            events = url + "/v1/events?after=0"
+            assert httpx.get(events, timeout=5.0).status_code == 401
+            answer = httpx.get(events, headers=bearer(_service_token(stack)), timeout=10.0)
+            assert answer.status_code == 200, answer.text
+
+        started = time.monotonic()
+        podman("kill", "--signal=TERM", name)
+        code = podman("wait", name, timeout=STOP_LIMIT_SECONDS + 5).stdout.strip()
+        elapsed = time.monotonic() - started
+        logs = podman.logs(name)
+        assert code == "0", f"exit code {code}:\n{logs}"
+        assert elapsed < STOP_LIMIT_SECONDS, f"stopped after {elapsed:.1f} s"
+        assert "Application shutdown complete" in logs
+    finally:
+        podman("rm", "--force", name, check=False)
