@@ -309,7 +309,10 @@ def test_reorder_suggestion_from_stock_low_becomes_a_draft(
         ).json()["suggestions"]
         return found or None
 
-    suggestion = wait_for(suggested)[0]
+    # Once procurement's consumer has seen the latest level (17 after the release).
+    suggestion = wait_for(
+        lambda: (found := suggested()) and found[0]["lines"][0]["available"] == 17 and found[0]
+    )
     # min/max: 17 available, nothing on order; order up to 18 + 30, in fours.
     wanted = -(-(REORDER_POINT + REORDER_QUANTITY - 17) // MULTIPLE) * MULTIPLE
     assert [(line["sku"], line["available"], line["quantity"]) for line in suggestion["lines"]] == [

@@ -44,7 +44,7 @@ def _events(platform: Platform, po_id: str, count: int) -> list[dict[str, Any]]:
         mine = [e for e in events if e["data"].get("po_id") == po_id]
         return mine if len(mine) >= count else None
 
-    return wait_for(published, what=f"{count} events of {po_id}")
+    return wait_for(published)
 
 
 def test_suppliers_are_created_listed_filtered_and_updated(
