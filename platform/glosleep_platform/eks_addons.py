@@ -70,6 +70,7 @@ class EksAddons(pulumi.ComponentResource):
             f"{name}-gp3",
             metadata={
                 "name": GP3,
+                "labels": kube.app_labels(GP3, "storage"),
                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
             },
             provisioner="ebs.csi.aws.com",

@@ -86,7 +86,11 @@ class Gateway(pulumi.ComponentResource):
             f"{name}-proxy-config",
             api_version="gateway.envoyproxy.io/v1alpha1",
             kind="EnvoyProxy",
-            metadata={"name": PROXY_CONFIG, "namespace": namespace},
+            metadata={
+                "name": PROXY_CONFIG,
+                "namespace": namespace,
+                "labels": kube.app_labels(PROXY_CONFIG, "gateway"),
+            },
             spec=self.proxy_spec(exposure),
             opts=after,
         )
@@ -94,7 +98,7 @@ class Gateway(pulumi.ComponentResource):
             f"{name}-class",
             api_version="gateway.networking.k8s.io/v1",
             kind="GatewayClass",
-            metadata={"name": GATEWAY_CLASS},
+            metadata={"name": GATEWAY_CLASS, "labels": kube.app_labels(GATEWAY_CLASS, "gateway")},
             spec={
                 "controllerName": CONTROLLER_NAME,
                 "parametersRef": {

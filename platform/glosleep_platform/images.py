@@ -84,6 +84,8 @@ class Images(pulumi.ComponentResource):
                 tags=[pulumi.Output.concat(target.repositories[spec.name], ":", tag)],
                 platforms=[target.platform] if target.platform else None,
                 push=True,
+                # A preview must not need a Docker daemon; the digest is unknown until up.
+                build_on_preview=False,
                 registries=[target.registry] if target.registry else None,
                 labels={
                     "org.opencontainers.image.title": f"glosleep-{spec.name}",

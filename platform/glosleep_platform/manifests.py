@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -67,24 +68,44 @@ def _crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     return schema
 
 
+@cache
+def _kubernetes_validator(api_version: str, kind: str, kubernetes_version: str) -> Any:
+    """kubernetes-validate's strict schema for one kind, compiled once.
+
+    The same schemas and resolution as ``kubernetes_validate.validate(strict=True)``,
+    which would reload the 2 MB definitions file for every object.
+    """
+    from kubernetes_validate import utils  # type: ignore[import-untyped]
+    from referencing import Registry, Resource
+
+    wanted = utils.major_minor(kubernetes_version)
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= wanted][-1]
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    directory = f"kubernetes-json-schema/v{version}-local-strict"
+    try:
+        schema = utils.schema_contents(f"{directory}/{kind.lower()}-{group_version}.json", version)
+    except FileNotFoundError:
+        return None
+    definitions = utils.schema_contents(f"{directory}/_definitions.json", version)
+    registry: Registry[Any] = Resource.from_contents(definitions) @ (
+        Resource.from_contents(schema) @ Registry()
+    )
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
 def validate_manifest(manifest: Manifest, kubernetes_version: str) -> list[str]:
     """Problems with one object; empty when it is valid."""
     label = f"{manifest.get('kind')}/{manifest.get('metadata', {}).get('name')}"
+    api_version, kind = str(manifest["apiVersion"]), str(manifest["kind"])
     if api_group(manifest) in BUILT_IN_GROUPS:
-        import kubernetes_validate  # type: ignore[import-untyped]
-
-        try:
-            kubernetes_validate.validate(manifest, kubernetes_version, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            path = "/".join(str(part) for part in error.path)
-            return [f"{label}: {path}: {error.message}"]
-        except kubernetes_validate.SchemaNotFoundError:
-            return [f"{label}: no schema for {manifest['apiVersion']} in {kubernetes_version}"]
-        return []
-    schema = _crd_schema(str(manifest["apiVersion"]), str(manifest["kind"]))
-    if schema is None:
-        return [f"{label}: no CRD schema for {manifest['apiVersion']} {manifest['kind']}"]
-    validator = jsonschema.Draft202012Validator(schema)
+        validator = _kubernetes_validator(api_version, kind, kubernetes_version)
+        if validator is None:
+            return [f"{label}: no schema for {api_version} {kind} in {kubernetes_version}"]
+    else:
+        schema = _crd_schema(api_version, kind)
+        if schema is None:
+            return [f"{label}: no CRD schema for {api_version} {kind}"]
+        validator = jsonschema.Draft202012Validator(schema)
     return [
         f"{label}: {'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
         for error in validator.iter_errors(manifest)

@@ -42,7 +42,11 @@ class MongoDB(pulumi.ComponentResource):
         # so the Helm values carry none.
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata={"name": SECRET_NAME, "namespace": namespace},
+            metadata={
+                "name": SECRET_NAME,
+                "namespace": namespace,
+                "labels": kube.app_labels(RELEASE_NAME, "database"),
+            },
             type="Opaque",
             string_data={
                 "mongodb-root-password": credentials.mongo_root_password,

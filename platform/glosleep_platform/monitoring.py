@@ -102,7 +102,11 @@ class Monitoring(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
         admin = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
-            metadata={"name": GRAFANA_SECRET, "namespace": namespace},
+            metadata={
+                "name": GRAFANA_SECRET,
+                "namespace": namespace,
+                "labels": kube.app_labels("grafana", "monitoring"),
+            },
             type="Opaque",
             string_data={
                 "admin-user": "admin",

@@ -66,6 +66,11 @@ def _dig(props: Props, path: tuple[str, ...]) -> Any:
     return current
 
 
+def _tags(props: Props) -> Mapping[str, Any]:
+    tags = props.get("tags")
+    return tags if isinstance(tags, Mapping) else {}
+
+
 def _pod_spec(resource_type: str, props: Props) -> Mapping[str, Any] | None:
     path = WORKLOAD_TYPES.get(resource_type)
     if path is None:
@@ -128,7 +133,7 @@ def check_limits(resource_type: str, props: Props) -> list[str]:
 def check_tags(resource_type: str, props: Props) -> list[str]:
     if not resource_type.startswith("aws:") or resource_type in UNTAGGABLE_AWS:
         return []
-    tags = props.get("tags") or {}
+    tags = _tags(props)
     missing = [tag for tag in REQUIRED_TAGS if not tags.get(tag)]
     return [f"missing tags: {', '.join(missing)}"] if missing else []
 
@@ -210,7 +215,7 @@ def _open_cidrs(values: Any) -> bool:
 
 def check_open_ingress(resource_type: str, props: Props) -> list[str]:
     """No 0.0.0.0/0 ingress, except on what is tagged as a public load balancer."""
-    load_balancer = (props.get("tags") or {}).get(PUBLIC_INGRESS_TAG) == "true"
+    load_balancer = _tags(props).get(PUBLIC_INGRESS_TAG) == "true"
     match resource_type:
         case "aws:ec2/securityGroup:SecurityGroup":
             open_rules = [

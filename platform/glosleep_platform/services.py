@@ -142,7 +142,11 @@ class Services(pulumi.ComponentResource):
         for policy_name, policy in shared_policies.items():
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name}",
-                metadata={"name": policy_name, "namespace": namespace},
+                metadata={
+                    "name": policy_name,
+                    "namespace": namespace,
+                    "labels": kube.app_labels(policy_name, "network-policy"),
+                },
                 spec=policy,
                 opts=in_ns,
             )

@@ -25,17 +25,9 @@ def _prepare_path() -> None:
 
 _prepare_path()
 
-from glosleep_platform.offline import OfflineRun, run_offline  # noqa: E402
+from glosleep_platform.offline import OfflineRun  # noqa: E402
 from glosleep_platform.settings import PlatformSettings, load_settings_file  # noqa: E402
-
-STACKS = ("kind", "eks")
-_RUNS: dict[str, OfflineRun] = {}
-
-
-def offline(stack: str) -> OfflineRun:
-    if stack not in _RUNS:
-        _RUNS[stack] = run_offline(stack)
-    return _RUNS[stack]
+from tests.platform.helpers import STACKS, offline  # noqa: E402
 
 
 @pytest.fixture(scope="session")

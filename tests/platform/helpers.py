@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from glosleep_platform.offline import DeclaredResource, OfflineRun
+from glosleep_platform.offline import DeclaredResource, OfflineRun, run_offline
+
+STACKS = ("kind", "eks")
+_RUNS: dict[str, OfflineRun] = {}
+
+
+def offline(stack: str) -> OfflineRun:
+    """The program's run for ``stack``, once per test session."""
+    if stack not in _RUNS:
+        _RUNS[stack] = run_offline(stack)
+    return _RUNS[stack]
+
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"

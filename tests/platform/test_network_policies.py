@@ -33,7 +33,8 @@ def labels(service: str) -> dict[str, str]:
 
 def selects(selector: dict[str, Any], pod_labels: dict[str, str]) -> bool:
     assert "matchExpressions" not in selector, "the evaluator only knows matchLabels"
-    return selector.get("matchLabels", {}).items() <= pod_labels.items()
+    wanted: dict[str, str] = selector.get("matchLabels", {})
+    return wanted.items() <= pod_labels.items()
 
 
 def peer_matches(peer: dict[str, Any], pod: Pod) -> bool:
