@@ -50,5 +50,9 @@ pytest: install ## The test suite (embedded database unless MONGO_URL is set)
 
 test: lint typecheck pytest ## Everything CI runs: lint, types, all tests
 
+.PHONY: test-images
+test-images: install ## Build every service image and run it with podman (tests/images; docs/images.md)
+	$(BIN)/pytest tests/images
+
 ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)
 	tools/glosleep-ops $(ARGS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Podman on a machine without a Docker engine, ready to build apps/Dockerfile:
 #   1. installs podman, runc and debootstrap from Debian's archive when missing
-#      (CI runs as root on a fresh Debian 12 machine);
+#      (CI runs as root on a fresh Debian 12 machine), and Debian's docker-compose
+#      (Compose v1, used only for `docker-compose config`, the check of compose.yaml);
 #   2. writes .cache/podman/containers.conf (no default ulimits: this host refuses
 #      setrlimit RLIMIT_NOFILE inside containers);
 #   3. makes a local stand-in for the official Python base image named in the
@@ -24,6 +25,7 @@ missing=()
 command -v podman >/dev/null || missing+=(podman)
 command -v runc >/dev/null || missing+=(runc)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         log "missing ${missing[*]} and not root: install them with apt-get (Debian 12)"
@@ -32,7 +34,7 @@ if ((${#missing[@]})); then
     log "installing ${missing[*]} from Debian's archive"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq podman runc debootstrap >&2
+    apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 mkdir -p "$cache"
