@@ -144,6 +144,7 @@ class Podman:
         cached = self("image", "exists", tag, check=False).returncode == 0
         if not cached:
             self._build(service, tag)
+            self._remove_older(service, tag)
         total = self.image_size(tag)
         self.reports[service] = ImageReport(
             service,
@@ -153,6 +154,14 @@ class Podman:
             cached,
         )
         return tag
+
+    def _remove_older(self, service: str, tag: str) -> None:
+        """Untag this service's images built from older files (the layers they share
+        with the new one stay); keeps the machine's image store from growing."""
+        listed = self("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout
+        for name in listed.split():
+            if name.startswith(f"localhost/glosleep/{service}:src-") and name != tag:
+                self("rmi", name, check=False)
 
     def _build(self, service: str, tag: str) -> None:
         args = [
