@@ -86,3 +86,5 @@ def deploy_workloads(
     pulumi.export("serviceUrls", {spec.name: gateway.url + spec.route_prefix for spec in SERVICES})
     pulumi.export("grafanaUrl", grafana_url)
     pulumi.export("kubeconfig", cluster.kubeconfig)
+    # The first admin's password, for the operator (and the kind smoke test) to log in.
+    pulumi.export("bootstrapAdminPassword", credentials.bootstrap_admin_password)

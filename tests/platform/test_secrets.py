@@ -85,9 +85,9 @@ def test_helm_values_hold_no_credentials(stack_run: OfflineRun) -> None:
 
 def test_outputs_with_credentials_are_secret(stack_run: OfflineRun) -> None:
     for name, value in stack_run.exports.items():
-        if any(SECRET_MARKER in v for _, v in string_leaves(value)) or name == "kubeconfig":
+        if any(SECRET_MARKER in v for _, v in string_leaves(value)):
             assert name in stack_run.secret_exports, name
-    assert stack_run.secret_exports == {"kubeconfig"}
+    assert stack_run.secret_exports == {"kubeconfig", "bootstrapAdminPassword"}
 
 
 def test_plain_config_values_are_not_in_secrets_by_accident(stack_run: OfflineRun) -> None:
