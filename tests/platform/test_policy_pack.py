@@ -1,0 +1,54 @@
+"""platform/policy wires every rule into a mandatory pulumi-policy policy."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pulumi_policy
+import pytest
+import yaml
+
+from glosleep_platform.policy_rules import RULES
+
+PACK = Path(__file__).resolve().parents[2] / "platform" / "policy"
+
+
+@pytest.fixture
+def policies(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    captured: dict[str, Any] = {}
+
+    def fake_pack(name: str, policies: list[Any], **_: Any) -> None:
+        # The real PolicyPack starts serving the engine and never returns.
+        captured.update(name=name, policies=policies)
+
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", fake_pack)
+    runpy.run_path(str(PACK / "__main__.py"), run_name="__main__")
+    assert captured["name"] == "glosleep"
+    return list(captured["policies"])
+
+
+def test_every_rule_is_a_mandatory_policy(policies: list[Any]) -> None:
+    assert [p.name for p in policies] == [rule.name for rule in RULES]
+    for policy in policies:
+        assert isinstance(policy, pulumi_policy.ResourceValidationPolicy)
+        assert policy.enforcement_level == pulumi_policy.EnforcementLevel.MANDATORY
+
+
+def test_policies_report_what_the_rules_find(policies: list[Any]) -> None:
+    reported: list[str] = []
+    encryption = next(p for p in policies if p.name == "aws-encryption")
+    bad_key = SimpleNamespace(resource_type="aws:kms/key:Key", props={"enableKeyRotation": False})
+    good_key = SimpleNamespace(resource_type="aws:kms/key:Key", props={"enableKeyRotation": True})
+    encryption.validate(good_key, lambda message, urn: reported.append(message))
+    assert reported == []
+    encryption.validate(bad_key, lambda message, urn: reported.append(message))
+    assert reported == ["KMS key rotation must be on"]
+
+
+def test_pack_metadata() -> None:
+    assert yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())["runtime"] == "python"
+    requirements = (PACK / "requirements.txt").read_text()
+    assert "pulumi-policy" in requirements
