@@ -13,6 +13,7 @@ from glosleep_platform.credentials import Credentials
 from glosleep_platform.gateway import Gateway, GatewayExposure, RouteRule, http_route
 from glosleep_platform.mongodb import MongoDB
 from glosleep_platform.monitoring import GRAFANA_PATH, GRAFANA_SERVICE, Monitoring
+from glosleep_platform.network_policies import Peers
 from glosleep_platform.services import Extras, Services
 from glosleep_platform.settings import PlatformSettings
 
@@ -59,8 +60,9 @@ def deploy_workloads(
         images,
         mongodb.hosts,
         gateway.ref,
-        gateway_namespace="envoy-gateway-system",
-        monitoring_namespace=monitoring.namespace,
+        Peers(
+            gateway=gateway.namespace, monitoring=monitoring.namespace, mongodb=mongodb.namespace
+        ),
         crds_ready=[monitoring.release],
         extras=extras,
         opts=pulumi.ResourceOptions(

@@ -84,6 +84,11 @@ URL_VARIABLES: dict[str, str] = {
 }
 
 
+def internal_url(service: str, namespace: str) -> str:
+    """The service's base URL inside the cluster."""
+    return f"http://{service}.{namespace}.svc.cluster.local:{CONTAINER_PORT}"
+
+
 def spec(name: str) -> ServiceSpec:
     for candidate in SERVICES:
         if candidate.name == name:

@@ -70,6 +70,7 @@ class Gateway(pulumi.ComponentResource):
         namespace: str = "envoy-gateway-system",
     ) -> None:
         super().__init__("glosleep:platform:Gateway", name, None, opts)
+        self.namespace = namespace
         ns = kube.namespace(
             f"{name}-namespace", namespace, "baseline", pulumi.ResourceOptions(parent=self)
         )

@@ -7,6 +7,8 @@ Each function returns a NetworkPolicy ``spec``; ``services.py`` declares them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pulumi_kubernetes.networking.v1 import (
     NetworkPolicyEgressRuleArgsDict,
     NetworkPolicyPeerArgsDict,
@@ -17,6 +19,16 @@ from pulumi_kubernetes.networking.v1 import (
 from glosleep_platform import k8s as kube
 from glosleep_platform.catalogue import CONTAINER_PORT, ServiceSpec, callers_of
 from glosleep_platform.gateway import PROXY_POD_LABELS
+
+
+@dataclass(frozen=True)
+class Peers:
+    """The namespaces whose pods the services talk to (or are reached from)."""
+
+    gateway: str
+    monitoring: str
+    mongodb: str
+
 
 Spec = NetworkPolicySpecArgsDict
 EgressRule = NetworkPolicyEgressRuleArgsDict
@@ -64,13 +76,11 @@ def allow_mongodb(mongodb_namespace: str) -> Spec:
     }
 
 
-def service_ingress(
-    spec: ServiceSpec, namespace: str, gateway_namespace: str, monitoring_namespace: str
-) -> Spec:
+def service_ingress(spec: ServiceSpec, peers: Peers) -> Spec:
     """Who may reach this service's port: the Gateway, Prometheus, and its callers."""
     sources: list[NetworkPolicyPeerArgsDict] = [
-        _peer(gateway_namespace, PROXY_POD_LABELS),
-        _peer(monitoring_namespace, PROMETHEUS_POD_LABELS),
+        _peer(peers.gateway, PROXY_POD_LABELS),
+        _peer(peers.monitoring, PROMETHEUS_POD_LABELS),
     ]
     sources += [
         {"pod_selector": {"match_labels": kube.selector_labels(caller)}}

@@ -10,7 +10,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 from glosleep_platform import k8s as kube
 from glosleep_platform import network_policies, workload
-from glosleep_platform.catalogue import CONTAINER_PORT, ServiceSpec
+from glosleep_platform.catalogue import CONTAINER_PORT, ServiceSpec, internal_url
 from glosleep_platform.gateway import GatewayRef, RouteRule, http_route
 from glosleep_platform.monitoring import RELEASE_LABEL
 from glosleep_platform.settings import ServiceScaling
@@ -24,8 +24,7 @@ class ServiceInputs:
     scaling: ServiceScaling
     env: dict[str, pulumi.Input[str]]
     secret_env: dict[str, pulumi.Output[str]]
-    gateway_namespace: str
-    monitoring_namespace: str
+    peers: network_policies.Peers
     secret_files: dict[str, tuple[str, pulumi.Output[dict[str, str]]]] = field(default_factory=dict)
     extra_egress: list[network_policies.EgressRule] = field(default_factory=list)
 
@@ -135,15 +134,13 @@ class AppService(pulumi.ComponentResource):
             rules=route_rules(spec),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[service]),
         )
-        self.internal_url = f"http://{name}.{ns}.svc.cluster.local:{CONTAINER_PORT}"
+        self.internal_url = internal_url(name, ns)
         self.register_outputs({"internal_url": self.internal_url})
 
     def _policies(self, inputs: ServiceInputs, opts: pulumi.ResourceOptions) -> None:
         name = inputs.spec.name
         policies = {
-            "ingress": network_policies.service_ingress(
-                inputs.spec, inputs.namespace, inputs.gateway_namespace, inputs.monitoring_namespace
-            ),
+            "ingress": network_policies.service_ingress(inputs.spec, inputs.peers),
             "egress": network_policies.service_egress(inputs.spec, inputs.extra_egress),
         }
         for kind, policy in policies.items():

@@ -24,6 +24,7 @@ from glosleep_platform.catalogue import (
     SERVICES,
     URL_VARIABLES,
     ServiceSpec,
+    internal_url,
     service_clients,
 )
 from glosleep_platform.credentials import Credentials
@@ -42,10 +43,6 @@ class Extras:
 
     env: dict[str, dict[str, pulumi.Input[str]]] = field(default_factory=dict)
     egress: dict[str, list[network_policies.EgressRule]] = field(default_factory=dict)
-
-
-def internal_url(service: str, namespace: str) -> str:
-    return f"http://{service}.{namespace}.svc.cluster.local:{CONTAINER_PORT}"
 
 
 def service_environment(
@@ -117,8 +114,7 @@ class Services(pulumi.ComponentResource):
         images: dict[str, pulumi.Output[str]],
         mongo_hosts: list[str],
         gateway: GatewayRef,
-        gateway_namespace: str,
-        monitoring_namespace: str,
+        peers: network_policies.Peers,
         crds_ready: list[pulumi.Resource],
         opts: pulumi.ResourceOptions,
         extras: Extras | None = None,
@@ -137,7 +133,7 @@ class Services(pulumi.ComponentResource):
         shared_policies = {
             "default-deny": network_policies.default_deny(),
             "allow-dns": network_policies.allow_dns(),
-            "allow-mongodb": network_policies.allow_mongodb("mongodb"),
+            "allow-mongodb": network_policies.allow_mongodb(peers.mongodb),
         }
         for policy_name, policy in shared_policies.items():
             k8s.networking.v1.NetworkPolicy(
@@ -155,9 +151,8 @@ class Services(pulumi.ComponentResource):
                 lambda pair: {f"{pair[0]}.pem": pair[1]}
             )
         )
-        self.urls: dict[str, str] = {}
         for spec in SERVICES:
-            app = AppService(
+            AppService(
                 ServiceInputs(
                     spec=spec,
                     namespace=namespace,
@@ -168,8 +163,7 @@ class Services(pulumi.ComponentResource):
                         **more.env.get(spec.name, {}),
                     },
                     secret_env=secret_environment(spec, credentials, mongo_hosts),
-                    gateway_namespace=gateway_namespace,
-                    monitoring_namespace=monitoring_namespace,
+                    peers=peers,
                     secret_files=(
                         {SIGNING_KEYS_VOLUME: (AUTH_SIGNING_KEY_DIR, signing_files)}
                         if spec.name == AUTH
@@ -181,5 +175,4 @@ class Services(pulumi.ComponentResource):
                 crds_ready,
                 opts=in_ns,
             )
-            self.urls[spec.name] = app.internal_url
         self.register_outputs({})

@@ -17,11 +17,6 @@ def offline(stack: str) -> OfflineRun:
     return _RUNS[stack]
 
 
-DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
-SECRET = "kubernetes:core/v1:Secret"
-NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
