@@ -12,7 +12,7 @@ from glosleep_platform.catalogue import SERVICES
 from glosleep_platform.credentials import Credentials
 from glosleep_platform.gateway import Gateway, GatewayExposure, RouteRule, http_route
 from glosleep_platform.mongodb import MongoDB
-from glosleep_platform.monitoring import GRAFANA_PATH, GRAFANA_SERVICE, Monitoring
+from glosleep_platform.monitoring import GRAFANA_PATH, GRAFANA_SERVICE, Monitoring, grafana_url
 from glosleep_platform.network_policies import Peers
 from glosleep_platform.services import Extras, Services
 from glosleep_platform.settings import PlatformSettings
@@ -43,7 +43,12 @@ def deploy_workloads(
     credentials = Credentials("credentials")
     mongodb = MongoDB("mongodb", settings.mongodb, credentials, settings.namespace, opts=on_cluster)
     monitoring = Monitoring(
-        "monitoring", settings.monitoring, credentials, ROOT / "monitoring", opts=on_cluster
+        "monitoring",
+        settings.monitoring,
+        credentials,
+        ROOT / "monitoring",
+        exposure.public_url,
+        opts=on_cluster,
     )
     gateway = Gateway(
         "gateway",
@@ -69,7 +74,7 @@ def deploy_workloads(
             providers=[cluster.provider], depends_on=[*cluster.ready, mongodb.release]
         ),
     )
-    grafana_url = "kubectl -n monitoring port-forward svc/" + GRAFANA_SERVICE + " 3000:80"
+    grafana = f"kubectl -n {monitoring.namespace} port-forward svc/{GRAFANA_SERVICE} 3000:80"
     if settings.monitoring.expose_grafana:
         http_route(
             "grafana-route",
@@ -83,10 +88,10 @@ def deploy_workloads(
                 providers=[cluster.provider], depends_on=[monitoring.release]
             ),
         )
-        grafana_url = gateway.url + GRAFANA_PATH + "/"
+        grafana = grafana_url(gateway.url)
     pulumi.export("gatewayUrl", gateway.url)
     pulumi.export("serviceUrls", {spec.name: gateway.url + spec.route_prefix for spec in SERVICES})
-    pulumi.export("grafanaUrl", grafana_url)
+    pulumi.export("grafanaUrl", grafana)
     pulumi.export("kubeconfig", cluster.kubeconfig)
     # The first admin's password, for the operator (and the kind smoke test) to log in.
     pulumi.export("bootstrapAdminPassword", credentials.bootstrap_admin_password)

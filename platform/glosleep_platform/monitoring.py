@@ -32,6 +32,10 @@ GRAFANA_PATH = "/grafana"
 DASHBOARD_FOLDER = "GloSleep"
 
 
+def grafana_url(public_url: str) -> str:
+    return f"{public_url}{GRAFANA_PATH}/"
+
+
 @dataclass(frozen=True)
 class RuleFile:
     name: str
@@ -86,6 +90,7 @@ class Monitoring(pulumi.ComponentResource):
         settings: MonitoringSettings,
         credentials: Credentials,
         content_dir: Path,
+        public_url: str,
         opts: pulumi.ResourceOptions,
         namespace: str = "monitoring",
     ) -> None:
@@ -122,7 +127,7 @@ class Monitoring(pulumi.ComponentResource):
             repository=REPOSITORY,
             namespace=namespace,
             timeout=900,
-            values=self.values(settings),
+            values=self.values(settings, public_url),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ns, admin]),
         )
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
@@ -157,7 +162,8 @@ class Monitoring(pulumi.ComponentResource):
         self.register_outputs({})
 
     @staticmethod
-    def values(settings: MonitoringSettings) -> dict[str, object]:
+    def values(settings: MonitoringSettings, public_url: str) -> dict[str, object]:
+        """``public_url``: the Gateway's base URL, where Grafana lives under /grafana/."""
         prometheus_spec: dict[str, object] = {
             "retention": settings.prometheus_retention,
             "resources": {
@@ -177,7 +183,7 @@ class Monitoring(pulumi.ComponentResource):
         grafana_server: dict[str, object] = {}
         if settings.expose_grafana:
             grafana_server = {
-                "root_url": f"%(protocol)s://%(domain)s{GRAFANA_PATH}/",
+                "root_url": grafana_url(public_url),
                 "serve_from_sub_path": True,
             }
         return {

@@ -56,6 +56,15 @@ def test_monitoring_release(stack_run: OfflineRun, stack_settings: PlatformSetti
     assert values["grafana"]["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
     spec = values["prometheus"]["prometheusSpec"]
     assert spec["retention"] == stack_settings.monitoring.prometheus_retention
+    server = values["grafana"]["grafana.ini"]["server"]
+    if stack_settings.monitoring.expose_grafana:
+        assert server == {
+            "root_url": stack_run.exports["gatewayUrl"] + "/grafana/",
+            "serve_from_sub_path": True,
+        }
+        assert stack_run.exports["grafanaUrl"] == server["root_url"]
+    else:
+        assert server == {}
     assert ("storageSpec" in spec) == (
         stack_settings.monitoring.prometheus_storage_size is not None
     )
