@@ -13,7 +13,7 @@ export UV_CACHE_DIR := $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install dev dev-monitoring reset-dev test lint typecheck pytest
+.PHONY: help install dev dev-monitoring reset-dev test lint typecheck pytest bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,9 +41,8 @@ lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy --strict over apps/ (and the Pulumi program)
-	$(BIN)/mypy apps
-	$(BIN)/mypy platform/glosleep_ops
+typecheck: install ## mypy --strict over the services, the Pulumi program, its policy pack and ops tools
+	$(BIN)/mypy apps platform/glosleep_platform platform/glosleep_ops platform/policy stacks tests/platform
 
 pytest: install ## The test suite (embedded database unless MONGO_URL is set)
 	$(BIN)/pytest
@@ -53,6 +52,9 @@ test: lint typecheck pytest ## Everything CI runs: lint, types, all tests
 .PHONY: test-images
 test-images: install ## Build every service image and run it with podman (tests/images; docs/images.md)
 	$(BIN)/pytest tests/images
+
+bench: install ## The order benchmark on the embedded database (docs/benchmarks.md); ARGS="--clients 16 --seconds 20"
+	$(BIN)/python -m apps.order.bench $(ARGS)
 
 ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)
 	tools/glosleep-ops $(ARGS)

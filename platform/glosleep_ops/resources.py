@@ -73,9 +73,8 @@ def declared(stack: str, root: Path = REPO_ROOT) -> list[Resource]:
         raise OpsError(f"unknown stack {stack!r}; one of {', '.join(STACKS)}")
     if not (root / f"Pulumi.{stack}.yaml").is_file():
         raise OpsError(f"{root} has no Pulumi.{stack}.yaml")
-    # Only the other checkout's own code; third-party extras may come from either.
-    paths = [root / "platform", root, root / ".cache" / "platform-extras"]
-    paths.append(REPO_ROOT / ".cache" / "platform-extras")
+    # Only the other checkout's own code; third-party packages come from this .venv.
+    paths = [root / "platform", root]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in paths if p.is_dir())}
     script = (
         "import json, sys\n"

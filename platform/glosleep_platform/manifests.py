@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in uv.lock yet
+import jsonschema
 import yaml
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -75,7 +75,7 @@ def _kubernetes_validator(api_version: str, kind: str, kubernetes_version: str) 
     The same schemas and resolution as ``kubernetes_validate.validate(strict=True)``,
     which would reload the 2 MB definitions file for every object.
     """
-    from kubernetes_validate import utils  # type: ignore[import-untyped]
+    from kubernetes_validate import utils  # type: ignore[import-untyped]  # ships no type hints
     from referencing import Registry, Resource
 
     wanted = utils.major_minor(kubernetes_version)

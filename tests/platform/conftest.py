@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRAS = ROOT / ".cache" / "platform-extras"
 
 
 def _prepare_path() -> None:
-    # pulumi-tls is not in uv.lock yet: tools/install-platform-extras.sh puts it here.
-    if importlib.util.find_spec("pulumi_tls") is None:
-        subprocess.run(["bash", str(ROOT / "tools" / "install-platform-extras.sh")], check=True)
-        sys.path.insert(0, str(EXTRAS))
     for path in (ROOT, ROOT / "platform"):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))

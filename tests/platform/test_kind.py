@@ -89,6 +89,5 @@ def test_kind_kubeconfig_is_secret(kind_run: OfflineRun) -> None:
 def test_kind_scripts_pass_shellcheck() -> None:
     shellcheck = shutil.which("shellcheck") or str(ROOT / ".venv" / "bin" / "shellcheck")
     scripts = sorted(str(p) for p in (ROOT / "platform" / "kind").glob("*.sh"))
-    scripts.append(str(ROOT / "tools" / "install-platform-extras.sh"))
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
