@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import pymongo
 from beanie import Document
@@ -121,11 +121,7 @@ class Order(Document):
             IndexModel([("status", pymongo.ASCENDING), ("_id", pymongo.DESCENDING)]),
             IndexModel([("placed_at", pymongo.DESCENDING)]),
             IndexModel([("number", pymongo.ASCENDING)], unique=True, name="number_unique"),
-            IndexModel(
-                [("saga_since", pymongo.ASCENDING)],
-                partialFilterExpression={"saga": {"$type": "string"}},
-                name="saga_owed",
-            ),
+            IndexModel([("saga", pymongo.ASCENDING), ("saga_since", pymongo.ASCENDING)]),
         ]
 
 
@@ -141,7 +137,9 @@ class OrderCounter(Document):
 
 class IdempotencyRecord(Document):
     """One order-placing request per (caller, Idempotency-Key): the request's
-    fingerprint, the order it created, and the response once it was given."""
+    fingerprint and the order it created. The 201 answer is the order as of its
+    outcome (kept in its history); `status_code` 202 marks an answer given
+    while the order was PENDING."""
 
     id: str  # type: ignore[assignment]  # sha256(caller, key)
     caller: str
@@ -149,7 +147,6 @@ class IdempotencyRecord(Document):
     fingerprint: str
     order_id: str
     status_code: int | None = None
-    response: dict[str, Any] | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

@@ -1,9 +1,10 @@
 """Placing an order, idempotently by the caller's `Idempotency-Key` (Stripe's
 semantics): the key, the request's fingerprint and the new order are stored in
-one transaction once the request is valid and priced; the response is saved
-with the order's outcome. A retry with the same key and body gets the saved
-response (a concurrent one waits for it); the same key with another body is a
-422. Keys are scoped per caller and pruned after 24 hours."""
+one transaction once the request is valid and priced. A retry with the same key
+and body gets the first answer again: the order as of its outcome (a concurrent
+retry waits for it), or the order as it is now when the first answer was a 202
+(PENDING). The same key with another body is a 422. Keys are scoped per caller
+and pruned after 24 hours."""
 
 from __future__ import annotations
 
@@ -14,20 +15,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.clock import utcnow
-from apps.kit.problems import Forbidden, UnprocessableContent
+from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
 from apps.kit.security import Principal, distributor_scope
 from apps.order.catalog import price_lines
 from apps.order.metrics import ORDERS_PLACED
 from apps.order.models import (
-    Distributor,
     IdempotencyRecord,
     Order,
-    OrderCounter,
     OrderStatus,
     Transition,
 )
@@ -51,11 +49,8 @@ def order_answer(order: Order, *, replayed: bool = False) -> Answer:
     return Answer(code, OrderOut.model_validate(order).model_dump(mode="json"), replayed)
 
 
-class _KeyTaken(Exception):
-    pass
-
-
-def _record_id(caller: str, key: str) -> str:
+def record_id_for(caller: str, key: str) -> str:
+    """Keys are scoped per caller."""
     return hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
 
 
@@ -78,31 +73,41 @@ def ordering_distributor(principal: Principal, body: OrderCreate) -> str:
     return body.distributor_id
 
 
-async def next_number(year: int) -> str:
-    """SO-<year>-<n>, from an atomic counter per year (a failed placement may
-    leave a gap; numbers are unique and increasing)."""
-    counter = await OrderCounter.get_pymongo_collection().find_one_and_update(
-        {"_id": f"SO-{year}"},
-        {"$inc": {"value": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert counter is not None  # upserted
-    return f"SO-{year}-{int(counter['value']):06d}"
-
-
 async def place_order(
     parts: OrderParts, principal: Principal, body: OrderCreate, key: str
 ) -> Answer:
     distributor_id = ordering_distributor(principal, body)
     fingerprint = _fingerprint(distributor_id, body)
-    record_id = _record_id(principal.subject, key)
-    existing = await IdempotencyRecord.get(record_id)
-    if existing is not None:
-        return await _replay(parts, existing, fingerprint)
+    record_id = record_id_for(principal.subject, key)
+    try:
+        order = await _priced_order(parts, principal, body, distributor_id)
+    except ProblemError:
+        existing = await IdempotencyRecord.get(record_id)
+        if existing is None:
+            raise  # nothing is stored for a request that fails validation
+        return await _replay(parts, principal, body, existing, fingerprint)
+    record = IdempotencyRecord(
+        id=record_id, caller=principal.subject, key=key, fingerprint=fingerprint, order_id=order.id
+    )
+    try:
+        await record.insert()
+    except DuplicateKeyError:
+        taken = await IdempotencyRecord.get(record_id)
+        assert taken is not None, "a taken key has its record"
+        return await _replay(parts, principal, body, taken, fingerprint)
+    return await _store_and_reserve(parts, principal, order, record_id)
 
-    distributor = await Distributor.get(distributor_id)
-    if distributor is None or not distributor.active:
+
+async def _priced_order(
+    parts: OrderParts,
+    principal: Principal,
+    body: OrderCreate,
+    distributor_id: str,
+    order_id: str | None = None,
+) -> Order:
+    """The new order, PENDING, priced from the catalogue (not stored yet)."""
+    distributor = await parts.distributors.active(distributor_id)
+    if distributor is None:
         raise UnprocessableContent(
             f"No active distributor {distributor_id}.",
             slug="unknown-distributor",
@@ -114,7 +119,7 @@ async def place_order(
     subtotal = sum(line.line_subtotal_paise for line in lines)
     tax = sum(line.line_tax_paise for line in lines)
     order = Order(
-        number=await next_number(now.year),
+        number=await parts.numbers.next(now.year),
         distributor_id=distributor.id,
         distributor_name=distributor.name,
         region=distributor.region,
@@ -130,41 +135,38 @@ async def place_order(
         saga_since=now,
         history=[Transition(status=OrderStatus.PENDING, at=now, actor=principal.subject)],
     )
-    record = IdempotencyRecord(
-        id=record_id, caller=principal.subject, key=key, fingerprint=fingerprint, order_id=order.id
-    )
+    if order_id is not None:
+        order.id = order_id
+    return order
+
+
+async def _store_and_reserve(
+    parts: OrderParts, principal: Principal, order: Order, record_id: str
+) -> Answer:
+    """Store the order with its order.placed event, then reserve its stock.
+    Raises DuplicateKeyError when an order with this id is stored already."""
 
     async def store(session: AsyncClientSession) -> None:
-        try:
-            await record.insert(session=session)
-        except DuplicateKeyError:
-            raise _KeyTaken from None
         await order.insert(session=session)
-        await record_event(session, order, now)
+        await record_event(session, order, order.placed_at)
 
-    try:
-        await parts.kit.database.in_transaction(store)
-    except _KeyTaken:
-        taken = await IdempotencyRecord.get(record_id)
-        assert taken is not None, "a taken key has its record"
-        return await _replay(parts, taken, fingerprint)
+    await parts.kit.database.in_transaction(store)
     ORDERS_PLACED.inc()
-
-    async def save_answer(session: AsyncClientSession | None, outcome: Order) -> None:
-        answer = order_answer(outcome)
-        await IdempotencyRecord.get_pymongo_collection().update_one(
-            {"_id": record_id},
-            {"$set": {"status_code": answer.status_code, "response": answer.body}},
-            session=session,
-        )
-
-    outcome = await reserve(parts, order, actor=principal.subject, also=save_answer)
+    outcome = await reserve(parts, order, actor=principal.subject)
     if outcome.status is OrderStatus.PENDING:
-        await save_answer(None, outcome)
+        await IdempotencyRecord.get_pymongo_collection().update_one(
+            {"_id": record_id}, {"$set": {"status_code": 202}}
+        )
     return order_answer(outcome)
 
 
-async def _replay(parts: OrderParts, record: IdempotencyRecord, fingerprint: str) -> Answer:
+async def _replay(
+    parts: OrderParts,
+    principal: Principal,
+    body: OrderCreate,
+    record: IdempotencyRecord,
+    fingerprint: str,
+) -> Answer:
     if record.fingerprint != fingerprint:
         raise UnprocessableContent(
             "This Idempotency-Key was used with another request body; use a new key.",
@@ -172,21 +174,42 @@ async def _replay(parts: OrderParts, record: IdempotencyRecord, fingerprint: str
         )
     deadline = time.monotonic() + parts.settings.idempotency_wait_seconds
     while True:
-        if record.response is not None and record.status_code not in (None, 202):
-            assert record.status_code is not None
-            return Answer(record.status_code, record.response, replayed=True)
-        # A 202 said "PENDING, look again later", so a replay answers with the
-        # order as it is now; so too once the order has its outcome while the
-        # first request is gone (its process died) or has yet to save its answer.
         order = await Order.get(record.order_id)
-        assert order is not None, "the order is stored with its key"
-        if (
-            record.status_code == 202
-            or order.status is not OrderStatus.PENDING
-            or time.monotonic() > deadline
-        ):
-            return order_answer(order, replayed=True)
-        await asyncio.sleep(POLL_SECONDS)
+        late = time.monotonic() > deadline
+        if order is None and late:
+            # The first request stored its key and died before its order: place
+            # the order now, under the id the key names.
+            distributor_id = ordering_distributor(principal, body)
+            fresh = await _priced_order(parts, principal, body, distributor_id, record.order_id)
+            try:
+                return await _store_and_reserve(parts, principal, fresh, record.id)
+            except DuplicateKeyError:
+                continue  # it was stored after all
+        if order is not None:
+            if record.status_code == 202 or late:
+                # "PENDING, look again later" (or the first request is gone):
+                # the order as it is now.
+                return order_answer(order, replayed=True)
+            if order.status is not OrderStatus.PENDING:
+                return Answer(201, as_answered(order), replayed=True)
+        await asyncio.sleep(POLL_SECONDS)  # the first request is still working
         found = await IdempotencyRecord.get(record.id)
         assert found is not None
         record = found
+
+
+def as_answered(order: Order) -> dict[str, Any]:
+    """The 201 answer the order's placing request gave: the order as it was at
+    its outcome (lines and amounts never change; the later transitions are
+    left out). So the answer need not be stored a second time."""
+    index = next(i for i, t in enumerate(order.history) if t.status is not OrderStatus.PENDING)
+    outcome = order.history[index]
+    then = order.model_copy(
+        update={
+            "status": outcome.status,
+            "history": order.history[: index + 1],
+            "saga": None,
+            "updated_at": outcome.at,
+        }
+    )
+    return OrderOut.model_validate(then).model_dump(mode="json")

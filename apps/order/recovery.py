@@ -33,7 +33,9 @@ async def recover_once(parts: OrderParts) -> int:
         return 0
     cutoff = utcnow() - timedelta(seconds=settings.recovery_grace_seconds)
     owed = (
-        await Order.find({"saga": {"$type": "string"}, "saga_since": {"$lte": cutoff}})
+        await Order.find(
+            {"saga": {"$in": [str(step) for step in SagaStep]}, "saga_since": {"$lte": cutoff}}
+        )
         .sort("saga_since")
         .limit(settings.recovery_batch)
         .to_list()

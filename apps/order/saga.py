@@ -80,11 +80,10 @@ async def transition(
     actor: str,
     note: str | None = None,
     fields: dict[str, Any] | None = None,
-    also: Any = None,
 ) -> Order | None:
     """Move the order to `status` if it still matches `expect`; answers None
     when another transition won. The history entry and the event are written
-    in the same transaction; `also(session, order)` may add more writes."""
+    in the same transaction."""
     now = utcnow()
     entry = Transition(status=status, at=now, actor=actor, note=note)
 
@@ -102,8 +101,6 @@ async def transition(
             return None
         order = _from_document(document)
         await record_event(session, order, now)
-        if also is not None:
-            await also(session, order)
         return order
 
     updated: Order | None = await parts.kit.database.in_transaction(work)
@@ -129,7 +126,7 @@ async def _current(order_id: str) -> Order:
     return order
 
 
-async def reserve(parts: OrderParts, order: Order, *, actor: str, also: Any = None) -> Order:
+async def reserve(parts: OrderParts, order: Order, *, actor: str) -> Order:
     """Ask inventory to reserve the order's lines; CONFIRMED or REJECTED, or
     still PENDING when the outcome is not known yet (the recovery loop retries)."""
     lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
@@ -150,7 +147,6 @@ async def reserve(parts: OrderParts, order: Order, *, actor: str, also: Any = No
             actor=actor,
             note=outcome.detail or outcome.slug,
             fields={**cleared, "short_lines": short, "rejection_reason": outcome.slug},
-            also=also,
         )
         if updated is not None:
             ORDERS.labels("rejected").inc()
@@ -162,7 +158,6 @@ async def reserve(parts: OrderParts, order: Order, *, actor: str, also: Any = No
             status=OrderStatus.CONFIRMED,
             actor=actor,
             fields=cleared,
-            also=also,
         )
         if updated is not None:
             ORDERS.labels("confirmed").inc()

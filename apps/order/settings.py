@@ -20,6 +20,11 @@ class OrderSettings(ServiceSettings):
     catalog_cache_seconds: float = Field(default=10.0, ge=0, le=3_600)
     catalog_stale_seconds: float = Field(default=3_600.0, ge=0, le=86_400)
 
+    # Active distributors are reused this long (a deactivation takes this long).
+    distributor_cache_seconds: float = Field(default=5.0, ge=0, le=600)
+    # Order numbers are taken from the yearly counter this many at a time.
+    order_number_block: int = Field(default=20, ge=1, le=1_000)
+
     # The recovery loop: every interval, one replica (by lease) finishes the
     # inventory calls (reserve, commit, release) owed for at least grace seconds.
     recovery_interval_seconds: float = Field(default=5.0, gt=0, le=3_600)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from apps.order.seed import example_distributor
 from tests.support.platform import Platform, bearer
 
 PRICE_PAISE = 1_249_900
@@ -94,16 +95,8 @@ class Shop:
         response = self.http.post(
             self.url("/v1/distributors"),
             json={
-                "id": distributor_id,
-                "name": f"Test Distributor {distributor_id}",
-                "gstin": "29ABCDE1234F1Z5",
+                **example_distributor(distributor_id, f"Test Distributor {distributor_id}"),
                 "region": region,
-                "billing_address": {
-                    "line1": "1 MG Road",
-                    "city": "Bengaluru",
-                    "state": "Karnataka",
-                    "postal_code": "560001",
-                },
             },
             headers=self.platform.as_role("sales"),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from apps.order.seed import example_distributor
 from tests.order.shop import Shop
 from tests.support.problems import assert_problem
 
@@ -65,18 +66,7 @@ def test_inactive_distributors_cannot_order(shop: Shop) -> None:
     assert problem["type"].endswith("/unknown-distributor")
     again = shop.http.post(
         shop.url("/v1/distributors"),
-        json={
-            "id": distributor_id,
-            "name": "Again",
-            "gstin": "29ABCDE1234F1Z5",
-            "region": "South",
-            "billing_address": {
-                "line1": "1 MG Road",
-                "city": "Bengaluru",
-                "state": "Karnataka",
-                "postal_code": "560001",
-            },
-        },
+        json=example_distributor(distributor_id, "Again"),
         headers=sales,
     )
     assert_problem(again, 409)

@@ -41,6 +41,11 @@ def test_sequential_retries_get_the_saved_answer(shop: Shop) -> None:
     assert assert_problem(other_body, 422)["type"].endswith("/idempotency-key-reused")
     assert shop.level(sku)["reserved"] == 2
 
+    assert shop.act(first.json()["id"], "ship").json()["status"] == "SHIPPED"
+    later = shop.place(me, [(sku, 2)], key=key, reference="retry-seq")
+    assert later.status_code == 201
+    assert later.json() == first.json()  # the answer as given, not the order as it is now
+
 
 def test_a_saved_rejection_is_replayed_too(shop: Shop) -> None:
     distributor_id = shop.distributor()

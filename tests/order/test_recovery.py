@@ -10,8 +10,11 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
+from pymongo import MongoClient
+from pymongo.collection import Collection
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
@@ -153,3 +156,26 @@ def test_kill_9_mid_saga_leaves_nothing_stuck_or_reserved_twice(shop: Shop) -> N
         assert shop.level(sku) == {"on_hand": 40, "reserved": 1 + 4 * 3}
     finally:
         doomed.stop()
+
+
+def test_a_key_whose_order_was_lost_is_completed_by_the_retry(shop: Shop, mongo_url: str) -> None:
+    """The crash window between storing the key and storing the order: the
+    retry waits for the first request, then places the order under the id the
+    key names, so inventory sees the same reservation id (reserved once)."""
+    distributor_id = shop.distributor()
+    me = shop.as_distributor(distributor_id)
+    sku = shop.product(stock=10)
+    key = str(uuid.uuid4())
+    first = shop.place(me, [(sku, 4)], key=key).json()
+    assert shop.level(sku)["reserved"] == 4
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_url) as client:
+        orders: Collection[dict[str, Any]] = client[shop.platform.stack.database("order")]["orders"]
+        assert orders.delete_one({"_id": first["id"]}).deleted_count == 1
+
+    retried = shop.place(me, [(sku, 4)], key=key)
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["id"] == first["id"]
+    assert retried.json()["status"] == "CONFIRMED"
+    assert retried.json()["number"] != first["number"]  # a new number: the old one is gone
+    assert shop.level(sku) == {"on_hand": 10, "reserved": 4}

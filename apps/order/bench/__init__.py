@@ -1,0 +1,1 @@
+"""`make bench`: the order benchmark (see docs/benchmarks.md)."""

@@ -1,0 +1,5 @@
+import sys
+
+from apps.order.bench.run import main
+
+sys.exit(main())
