@@ -53,7 +53,7 @@ test: lint typecheck pytest ## Everything CI runs: lint, types, all tests
 test-images: install ## Build every service image and run it with podman (tests/images; docs/images.md)
 	$(BIN)/pytest tests/images
 
-bench: install ## The order benchmark on the embedded database (docs/benchmarks.md); ARGS="--clients 16 --seconds 20"
+bench: install ## The order benchmark on the embedded database (docs/benchmarks.md); ARGS="--clients 16 --seconds 30 --rounds 3"
 	$(BIN)/python -m apps.order.bench $(ARGS)
 
 ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)
