@@ -10,6 +10,7 @@ path as ``pulumi up``, no engine, no cloud.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -133,6 +134,10 @@ def run_offline(
     values = dict(config if config is not None else stack_config(stack))
     values.update(overrides or {})
     mocks = RecordingMocks()
+    # The SDK schedules on the thread's current event loop; give it its own, so a
+    # loop that another library (pytest-asyncio, say) set or closed can't interfere.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     reset_options(project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks)
@@ -148,7 +153,11 @@ def run_offline(
             output = pulumi.Output.from_input(value)
             exported[name] = (await output.future(), await output.is_secret())
 
-    pulumi.runtime.test(body)()  # type: ignore[no-untyped-call]
+    try:
+        pulumi.runtime.test(body)()  # type: ignore[no-untyped-call]  # the SDK decorator is untyped
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     return OfflineRun(
         stack=stack,
         resources=tuple(_declared(r) for r in mocks.registrations),
