@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from apps.kit.clock import utcnow
 from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
 from apps.kit.security import Principal, distributor_scope
+from apps.kit.service_client import UpstreamUnavailable
 from apps.order.catalog import price_lines
 from apps.order.metrics import ORDERS_PLACED
 from apps.order.models import (
@@ -81,10 +82,10 @@ async def place_order(
     record_id = record_id_for(principal.subject, key)
     try:
         order = await _priced_order(parts, principal, body, distributor_id)
-    except ProblemError:
+    except (ProblemError, UpstreamUnavailable):
         existing = await IdempotencyRecord.get(record_id)
         if existing is None:
-            raise  # nothing is stored for a request that fails validation
+            raise  # nothing is stored for a request that fails validation or pricing
         return await _replay(parts, principal, body, existing, fingerprint)
     record = IdempotencyRecord(
         id=record_id, caller=principal.subject, key=key, fingerprint=fingerprint, order_id=order.id

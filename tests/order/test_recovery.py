@@ -21,6 +21,7 @@ from apps.devstack.processes import ServiceProcess
 from tests.order.conftest import ORDER_TEST_ENV
 from tests.order.shop import Shop, wait_for
 from tests.support.platform import Platform
+from tests.support.problems import assert_problem
 
 
 @contextmanager
@@ -57,7 +58,8 @@ def test_orders_wait_pending_while_inventory_is_down(shop: Shop) -> None:
     distributor_id = shop.distributor()
     me = shop.as_distributor(distributor_id)
     sku = shop.product(stock=20)
-    assert shop.place(me, [(sku, 1)]).json()["status"] == "CONFIRMED"  # prices now known
+    confirmed = shop.place(me, [(sku, 1)]).json()  # prices are known from now on
+    assert confirmed["status"] == "CONFIRMED"
 
     keys = [str(uuid.uuid4()) for _ in range(3)]
     with inventory_stopped(shop.platform):
@@ -75,12 +77,18 @@ def test_orders_wait_pending_while_inventory_is_down(shop: Shop) -> None:
         assert cancelled.status_code == 200, cancelled.text
         assert cancelled.json()["status"] == "CANCELLED"
         assert cancelled.json()["saga"] == "release"  # owed until inventory is back
+        assert assert_problem(shop.act(confirmed["id"], "ship"), 503)["type"].endswith(
+            "/dependency-unavailable"
+        )
+        assert shop.order(confirmed["id"])["saga"] == "commit"  # owed: the recovery ships it
 
     for order in pending[:2]:
         _wait_status(shop, order["id"], "CONFIRMED")
     wait_for(lambda: shop.order(pending[2]["id"])["saga"] is None)
     assert _status(shop, pending[2]["id"]) == "CANCELLED"
-    assert shop.level(sku) == {"on_hand": 20, "reserved": 1 + 2 + 2}
+    _wait_status(shop, confirmed["id"], "SHIPPED")
+    assert shop.order(confirmed["id"])["history"][-1]["actor"] != "system:recovery"
+    assert shop.level(sku) == {"on_hand": 19, "reserved": 2 + 2}
     recovered = shop.order(pending[0]["id"])
     assert recovered["history"][-1]["actor"] == "system:recovery"
     assert shop.reservation(pending[2]["id"]).json()["status"] == "released"

@@ -140,3 +140,22 @@ def test_concurrent_ship_and_cancel_cannot_both_win(shop: Shop) -> None:
         assert len(final["history"]) == 3
         shipped += final["status"] == "SHIPPED"
     assert shop.level(sku) == {"on_hand": 30 - shipped, "reserved": 0}
+
+
+def test_business_metrics_are_exported(shop: Shop) -> None:
+    distributor_id = shop.distributor()
+    shop.place(shop.as_distributor(distributor_id), [(shop.product(stock=5), 1)])
+    metrics = shop.http.get(shop.url("/metrics")).text
+    for name in (
+        "glosleep_orders_placed_total ",
+        'glosleep_orders_total{outcome="confirmed"} ',
+        "glosleep_order_value_paise_total ",
+        'glosleep_saga_step_duration_seconds_count{step="reserve"} ',
+        "glosleep_orders_pending ",
+        "glosleep_outbox_backlog ",
+    ):
+        assert name in metrics, name
+    placed = next(
+        line for line in metrics.splitlines() if line.startswith("glosleep_orders_placed_total ")
+    )
+    assert float(placed.split()[1]) >= 1
