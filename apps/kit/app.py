@@ -8,10 +8,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
 import httpx
 from beanie import Document
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from apps.kit import health as health_routes
 from apps.kit.database import Database
@@ -71,6 +72,14 @@ class AppKit:
             timeout_seconds=timeout_seconds,
         )
 
+
+async def current_kit(request: Request) -> AppKit:
+    """The running service's kit, as a route dependency (`kit: Kit`)."""
+    kit: AppKit = request.app.state.kit
+    return kit
+
+
+Kit = Annotated[AppKit, Depends(current_kit)]
 
 Hook = Callable[[AppKit], Awaitable[None]]
 
