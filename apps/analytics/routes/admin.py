@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import Field, ValidationError
 
 from apps.analytics.access import Admin, Reader
@@ -14,7 +14,7 @@ from apps.analytics.feeds import rebuild
 from apps.analytics.queries import Format
 from apps.analytics.reports import REPORTS
 from apps.analytics.settings import AnalyticsSettings
-from apps.kit.app import AppKit
+from apps.kit.app import Kit
 from apps.kit.ids import new_id
 from apps.kit.problems import UnprocessableContent, field_errors
 from apps.kit.schemas import RequestModel, ResponseModel
@@ -27,9 +27,8 @@ class RebuildResult(ResponseModel):
 
 
 @router.post("/admin/rebuild", response_model=RebuildResult, summary="Rebuild the read models")
-async def rebuild_read_models(_: Admin, request: Request) -> RebuildResult:
+async def rebuild_read_models(_: Admin, kit: Kit) -> RebuildResult:
     """Empty every read model and replay all events of every feed from seq 0."""
-    kit: AppKit = request.app.state.kit
     return RebuildResult(replayed=await rebuild(kit))
 
 
@@ -55,7 +54,7 @@ class ExportResult(ResponseModel):
 
 
 @router.post("/exports", response_model=ExportResult, status_code=201, summary="Export to S3")
-async def export_report(body: ExportRequest, principal: Reader, request: Request) -> ExportResult:
+async def export_report(body: ExportRequest, principal: Reader, kit: Kit) -> ExportResult:
     query_type, produce = REPORTS[body.report]
     try:
         query = query_type.model_validate(body.filters)
@@ -68,7 +67,6 @@ async def export_report(body: ExportRequest, principal: Reader, request: Request
             ),
         ) from None
     report = await produce(query)
-    kit: AppKit = request.app.state.kit
     settings = kit.settings
     assert isinstance(settings, AnalyticsSettings)
     stamp = datetime.now(UTC).strftime("%Y/%m/%d/%H%M%S")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from apps.kit.app import AppKit
+from apps.kit.app import Kit
 from apps.kit.clock import utcnow
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
@@ -29,11 +29,6 @@ from apps.procurement.schemas import (
 from apps.procurement.settings import ProcurementSettings
 
 router = APIRouter(prefix="/v1/purchase-orders", tags=["purchase orders"])
-
-
-def _kit(request: Request) -> AppKit:
-    kit: AppKit = request.app.state.kit
-    return kit
 
 
 async def create_draft(body: PurchaseOrderCreate, actor: str) -> PurchaseOrder:
@@ -87,7 +82,7 @@ async def read_purchase_order(po_id: str, _: Reader) -> PurchaseOrder:
 
 @router.patch("/{po_id}", response_model=PurchaseOrderOut, summary="Edit a draft")
 async def update_purchase_order(
-    po_id: str, body: PurchaseOrderUpdate, _: Manager, request: Request
+    po_id: str, body: PurchaseOrderUpdate, _: Manager, kit: Kit
 ) -> PurchaseOrder:
     async def work(session: AsyncClientSession) -> PurchaseOrder:
         po = await orders.load(po_id, session)
@@ -101,12 +96,11 @@ async def update_purchase_order(
             changes["notes"] = body.notes
         return await orders.guarded_update(po, changes, session)
 
-    return await _kit(request).database.in_transaction(work)
+    return await kit.database.in_transaction(work)
 
 
 @router.post("/{po_id}/submit", response_model=PurchaseOrderOut, summary="Submit a draft")
-async def submit_purchase_order(po_id: str, manager: Manager, request: Request) -> PurchaseOrder:
-    kit = _kit(request)
+async def submit_purchase_order(po_id: str, manager: Manager, kit: Kit) -> PurchaseOrder:
     settings = kit.settings
     assert isinstance(settings, ProcurementSettings)
 
@@ -142,19 +136,19 @@ async def _submitted(
 
 
 @router.post("/{po_id}/approve", response_model=PurchaseOrderOut, summary="Approve (admin)")
-async def approve_purchase_order(po_id: str, admin: Approver, request: Request) -> PurchaseOrder:
+async def approve_purchase_order(po_id: str, admin: Approver, kit: Kit) -> PurchaseOrder:
     async def work(session: AsyncClientSession) -> PurchaseOrder:
         po = await orders.load(po_id, session)
         orders.check_transition(po, "approve")
         return await _submitted(po, admin, session, approved=True)
 
-    po = await _kit(request).database.in_transaction(work)
+    po = await kit.database.in_transaction(work)
     orders.count_event("submitted")
     return po
 
 
 @router.post("/{po_id}/cancel", response_model=PurchaseOrderOut, summary="Cancel")
-async def cancel_purchase_order(po_id: str, _: Manager, request: Request) -> PurchaseOrder:
+async def cancel_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrder:
     async def work(session: AsyncClientSession) -> PurchaseOrder:
         po = await orders.load(po_id, session)
         orders.check_transition(po, "cancel")
@@ -164,13 +158,13 @@ async def cancel_purchase_order(po_id: str, _: Manager, request: Request) -> Pur
         await orders.publish(session, "cancelled", po)
         return po
 
-    po = await _kit(request).database.in_transaction(work)
+    po = await kit.database.in_transaction(work)
     orders.count_event("cancelled")
     return po
 
 
 @router.post("/{po_id}/close", response_model=PurchaseOrderOut, summary="Close short")
-async def close_purchase_order(po_id: str, _: Manager, request: Request) -> PurchaseOrder:
+async def close_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrder:
     """A partly received PO whose rest will not come."""
 
     async def work(session: AsyncClientSession) -> PurchaseOrder:
@@ -180,4 +174,4 @@ async def close_purchase_order(po_id: str, _: Manager, request: Request) -> Purc
             po, {"status": POStatus.CLOSED, "closed_at": utcnow()}, session
         )
 
-    return await _kit(request).database.in_transaction(work)
+    return await kit.database.in_transaction(work)

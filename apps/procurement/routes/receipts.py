@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Response
 
-from apps.kit.app import AppKit
+from apps.kit.app import Kit
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import NotFound, UnprocessableContent
@@ -30,14 +30,13 @@ async def receive_goods(
     po_id: str,
     body: ReceiptCreate,
     receiver: Receiver,
-    request: Request,
+    kit: Kit,
     response: Response,
     idempotency_key: Annotated[IdempotencyKey | None, Header()] = None,
 ) -> GoodsReceipt:
     """201 with status POSTED once inventory has the stock; POSTING when
     inventory could not be reached (the recovery loop posts it later); 422 when
     inventory refused it (the PO's quantities are given back)."""
-    kit: AppKit = request.app.state.kit
     receipt, created = await record_receipt(po_id, body, idempotency_key, receiver.subject, kit)
     if not created:
         response.status_code = 200
