@@ -14,7 +14,6 @@ import boto3
 import pytest
 
 from tests.analytics.conftest import EXPORT_BUCKET, REGION
-from tests.order.shop import Shop, wait_for
 from tests.procurement.support import (
     create_po,
     create_supplier,
@@ -24,6 +23,8 @@ from tests.procurement.support import (
 )
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_problem
+from tests.support.shop import Shop
+from tests.support.waiting import wait_for
 
 MATTRESS_PRICE, PILLOW_PRICE = 2_199_900, 149_900
 MATTRESS_COST, PILLOW_COST = 1_200_000, 70_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,11 @@ import pytest
 from apps.devstack.prometheus import LocalPrometheus
 from apps.devstack.stack import available_services
 from tests.support.platform import Platform
+from tests.support.waiting import wait_for
 
 SCRAPE_SECONDS = 1.0
+# Prometheus answers change once a scrape: poll it at half that.
+POLL_SECONDS = SCRAPE_SECONDS / 2
 
 
 class Monitored:
@@ -38,17 +41,6 @@ class Monitored:
         return result
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float = 30.0, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s")
-        time.sleep(every)
-
-
 def drive_traffic(platform: Platform, services: list[str]) -> None:
     """Logins (good, bad), client-credentials tokens, and orders when order exists."""
     http = platform.http
@@ -63,7 +55,7 @@ def drive_traffic(platform: Platform, services: list[str]) -> None:
         assert response.status_code == 401, response.text
     platform.service_token(["catalog:read"])
     if {"inventory", "order"} <= set(services):
-        from tests.order.shop import Shop
+        from tests.support.shop import Shop
 
         shop = Shop(platform)
         sku = shop.product(stock=3)
@@ -92,7 +84,11 @@ def monitored(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> I
         # Rates need two samples of a series: scrape before the traffic, and drive
         # it twice, so series that the first round creates also show an increase.
         for _ in range(2):
-            wait_until(lambda: len(running.series("up == 1")) == len(services), timeout=20)
+            wait_for(
+                lambda: len(running.series("up == 1")) == len(services),
+                timeout=20,
+                every=POLL_SECONDS,
+            )
             time.sleep(2 * SCRAPE_SECONDS)
             drive_traffic(platform, services)
         yield running

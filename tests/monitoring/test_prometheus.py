@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.monitoring.conftest import Monitored, wait_until
+from tests.monitoring.conftest import POLL_SECONDS, Monitored
 from tests.monitoring.promql import dashboard_queries, rules, runnable
+from tests.support.waiting import wait_for
 
 
 def _value(sample: dict[str, Any]) -> float:
@@ -20,7 +21,7 @@ def test_every_service_is_scraped_as_its_own_job(monitored: Monitored) -> None:
         healthy = [t for t in targets if t["health"] == "up"]
         return targets if len(healthy) == len(monitored.services) else None
 
-    targets = wait_until(all_up)
+    targets = wait_for(all_up, timeout=30, every=POLL_SECONDS)
     assert sorted(t["labels"]["job"] for t in targets) == sorted(monitored.services)
     for target in targets:
         assert target["labels"]["service"] == target["labels"]["job"]
@@ -33,7 +34,7 @@ def test_every_rule_evaluates_without_error(monitored: Monitored) -> None:
         done = all(not r["lastEvaluation"].startswith("0001") for r in loaded)
         return loaded if done else None
 
-    loaded = wait_until(evaluated, timeout=20)
+    loaded = wait_for(evaluated, timeout=20, every=POLL_SECONDS)
     assert len(loaded) == len(list(rules()))
     broken = [(r["name"], r.get("lastError")) for r in loaded if r["health"] != "ok"]
     assert broken == []
@@ -92,13 +93,17 @@ def test_key_series_carry_data_after_traffic(monitored: Monitored) -> None:
         return not missing
 
     try:
-        wait_until(all_present, timeout=30)
+        wait_for(all_present, timeout=30, every=POLL_SECONDS)
     except AssertionError:
         raise AssertionError(f"no data for {missing}") from None
 
 
 def test_no_alert_is_pending_for_a_healthy_running_service(monitored: Monitored) -> None:
-    wait_until(lambda: monitored.series('slo:sli_error:ratio_rate5m{slo="login-availability"}'))
+    wait_for(
+        lambda: monitored.series('slo:sli_error:ratio_rate5m{slo="login-availability"}'),
+        timeout=30,
+        every=POLL_SECONDS,
+    )
     active = monitored.series('ALERTS{alertname=~"GloSleep.*"}')
     about_running = [
         alert["metric"]
@@ -122,11 +127,11 @@ def test_stopping_a_service_makes_its_service_down_alert_pending(monitored: Moni
     stack = monitored.platform.stack
     stack.process(victim).stop()
     try:
-        pending = wait_until(lambda: monitored.series(selector), timeout=20)
+        pending = wait_for(lambda: monitored.series(selector), timeout=20, every=POLL_SECONDS)
         assert pending[0]["metric"]["alertstate"] == "pending"
         assert pending[0]["metric"]["severity"] == "critical"
         assert monitored.series(f'up{{job="{victim}"}} == 0')
     finally:
         stack.start([victim])
-    wait_until(lambda: monitored.series(f'up{{job="{victim}"}} == 1'), timeout=20)
-    wait_until(lambda: not monitored.series(selector), timeout=20)
+    wait_for(lambda: monitored.series(f'up{{job="{victim}"}} == 1'), timeout=20, every=POLL_SECONDS)
+    wait_for(lambda: not monitored.series(selector), timeout=20, every=POLL_SECONDS)

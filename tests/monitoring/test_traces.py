@@ -17,9 +17,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
-from tests.monitoring.conftest import wait_until
-from tests.order.shop import Shop
 from tests.support.platform import Platform
+from tests.support.shop import Shop
+from tests.support.waiting import wait_for
 
 
 class OtlpReceiver:
@@ -122,8 +122,8 @@ def test_one_trace_id_spans_the_caller_and_auth_in_their_logs(
     trace_id = response.json()["trace_id"]
     assert len(trace_id) == 32
     auth_log = auth_platform.stack.process("auth").log_path
-    assert wait_until(lambda: _access(relay.log_path, "/v1/relay", trace_id), timeout=5)
-    assert wait_until(lambda: _access(auth_log, "/.well-known/jwks.json", trace_id), timeout=5)
+    assert wait_for(lambda: _access(relay.log_path, "/v1/relay", trace_id), timeout=5)
+    assert wait_for(lambda: _access(auth_log, "/.well-known/jwks.json", trace_id), timeout=5)
 
 
 def test_a_callers_traceparent_is_continued_through_the_service_client(
@@ -137,7 +137,7 @@ def test_a_callers_traceparent_is_continued_through_the_service_client(
     )
     assert response.json()["trace_id"] == trace_id
     auth_log = auth_platform.stack.process("auth").log_path
-    assert wait_until(lambda: _access(auth_log, "/.well-known/jwks.json", trace_id), timeout=5)
+    assert wait_for(lambda: _access(auth_log, "/.well-known/jwks.json", trace_id), timeout=5)
 
 
 def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(
@@ -149,7 +149,7 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(
         spans = [s for s in otlp.spans() if s["trace_id"] == trace_id]
         return spans if len(spans) >= 2 else None
 
-    spans = wait_until(both_spans, timeout=10, every=0.2)
+    spans = wait_for(both_spans, timeout=10, every=0.2)
     assert "/v1/traces" in otlp.paths
     by_name = {span["name"]: span for span in spans}
     server, client = by_name["GET /v1/relay"], by_name["GET auth"]
@@ -181,8 +181,8 @@ def test_an_order_is_one_trace_from_order_to_inventory_and_its_events(platform: 
     placing = [e for e in entries if e.get("route") == "/v1/orders" and e.get("method") == "POST"]
     assert placing, "no access line for the order placement"
     trace_id = placing[-1]["trace_id"]
-    assert wait_until(
+    assert wait_for(
         lambda: _access(inventory_log, "/v1/reservations/{reservation_id}", trace_id), timeout=5
     )
-    events = wait_until(lambda: shop.events(order_id), timeout=10)
+    events = wait_for(lambda: shop.events(order_id), timeout=10)
     assert events[0]["traceparent"].split("-")[1] == trace_id

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.order.shop import Shop
 from tests.support.platform import Platform
+from tests.support.shop import Shop
 
 ORDER_TEST_ENV = {
     "RECOVERY_INTERVAL_SECONDS": "0.3",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from apps.order.seed import example_distributor
-from tests.order.shop import Shop
 from tests.support.problems import assert_problem
+from tests.support.shop import Shop
 
 
 def test_distributors_see_only_their_own_orders(shop: Shop) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.order.shop import Shop
 from tests.support.problems import assert_client_error
+from tests.support.shop import Shop
 
 BAD_BODIES: list[bytes] = [
     b"{not json",

@@ -7,8 +7,8 @@ import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.order.shop import Shop
 from tests.support.problems import assert_problem
+from tests.support.shop import Shop
 
 
 def _orders_with_reference(shop: Shop, reference: str, distributor_id: str) -> list[str]:

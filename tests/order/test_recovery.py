@@ -19,9 +19,10 @@ from pymongo.collection import Collection
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
 from tests.order.conftest import ORDER_TEST_ENV
-from tests.order.shop import Shop, wait_for
 from tests.support.platform import Platform
 from tests.support.problems import assert_problem
+from tests.support.shop import Shop
+from tests.support.waiting import wait_for
 
 
 @contextmanager

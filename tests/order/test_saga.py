@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import threading
 
-from tests.order.shop import GST_BPS, PRICE_PAISE, Shop, wait_for
 from tests.support.problems import assert_problem
+from tests.support.shop import GST_BPS, PRICE_PAISE, Shop
+from tests.support.waiting import wait_for
 
 
 def test_distributor_orders_warehouse_ships_and_delivers(shop: Shop) -> None:

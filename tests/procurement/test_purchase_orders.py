@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.order.shop import wait_for
 from tests.procurement.support import (
     create_po,
     create_supplier,
@@ -18,6 +17,7 @@ from tests.procurement.support import (
 )
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_problem
+from tests.support.waiting import wait_for
 
 MATERIALS = [
     {"item_type": "material", "item": "PU_FOAM", "unit_cost_paise": 42_000},

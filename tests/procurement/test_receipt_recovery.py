@@ -10,7 +10,6 @@ import pytest
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
-from tests.order.shop import Shop, wait_for
 from tests.procurement.support import (
     create_po,
     po_action,
@@ -19,6 +18,8 @@ from tests.procurement.support import (
     use_fast_loops,
 )
 from tests.support.platform import Platform
+from tests.support.shop import Shop
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")

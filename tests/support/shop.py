@@ -1,12 +1,11 @@
-"""Test helpers for the order service: distributors, products with stock in
-inventory, orders, and the stock an order leaves behind."""
+"""Driving the platform as its users do: distributors, products with stock in
+inventory, orders, and the stock an order leaves behind. Used by the order tests
+and by every other service's tests that need real orders or stock."""
 
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -159,15 +158,3 @@ class Shop:
             if len(page["events"]) < 1000:
                 return found
             after = page["next_after"]
-
-
-def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.1) -> Any:
-    """Poll until `check()` answers something truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {check}")
-        time.sleep(every)
