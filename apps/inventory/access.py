@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from apps.kit.app import AppKit
 from apps.kit.security import (
     STAFF_ROLES,
     Principal,
@@ -15,14 +14,6 @@ from apps.kit.security import (
     require_roles_or_scopes,
     require_scopes,
 )
-
-
-def _kit(request: Request) -> AppKit:
-    kit: AppKit = request.app.state.kit
-    return kit
-
-
-Kit = Annotated[AppKit, Depends(_kit)]
 
 # People: staff read the catalogue and stock; admin edits the catalogue and
 # warehouses; warehouse staff adjust, transfer and receive; distributors (and

@@ -16,16 +16,18 @@ from apps.inventory.metrics import EXPIRED, RESERVATIONS, SHORT_LINES
 from apps.inventory.models import (
     Allocation,
     MovementKind,
+    Product,
     Reservation,
     ReservationLine,
     ReservationStatus,
     ShortLine,
     StockLevel,
     Warehouse,
+    level_id,
 )
 from apps.inventory.schemas import ReservationRequest
 from apps.inventory.settings import InventorySettings
-from apps.inventory.stock import StockChange
+from apps.inventory.stock import ReadLevelChange, StockChange
 from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
 from apps.kit.idempotency import fingerprint
@@ -83,42 +85,78 @@ def _allocate(levels: list[dict[str, Any]], quantity: int) -> list[Allocation]:
     return allocations
 
 
+def _reservable_pipeline(skus: list[str]) -> list[dict[str, Any]]:
+    """The SKUs' levels in active warehouses, each with its product: one query."""
+    return [
+        {"$match": {"sku": {"$in": skus}}},
+        {
+            "$lookup": {
+                "from": Warehouse.get_settings().name,
+                "localField": "warehouse_code",
+                "foreignField": "_id",
+                "as": "warehouse",
+            }
+        },
+        {"$match": {"warehouse.active": True}},
+        {
+            "$lookup": {
+                "from": Product.get_settings().name,
+                "localField": "sku",
+                "foreignField": "_id",
+                "as": "product",
+            }
+        },
+        {"$project": {"warehouse": 0}},
+    ]
+
+
+async def _reservable(
+    session: AsyncClientSession, skus: list[str]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Product | None]]:
+    """Levels in active warehouses by SKU, and the products of those SKUs
+    (a SKU without such levels has nothing to reserve, whatever its product)."""
+    cursor = await StockLevel.get_pymongo_collection().aggregate(
+        _reservable_pipeline(skus), session=session
+    )
+    levels: dict[str, list[dict[str, Any]]] = {sku: [] for sku in skus}
+    products: dict[str, Product | None] = {}
+    async for level in cursor:
+        found = level.pop("product")
+        products[level["sku"]] = Product.model_validate(found[0]) if found else None
+        levels[level["sku"]].append(level)
+    return levels, products
+
+
 async def reserve(
     kit: AppKit, reservation_id: str, body: ReservationRequest, actor: str
 ) -> tuple[Reservation, bool]:
-    """Answers (reservation, created); raises the 409s of the contract."""
+    """Answers (reservation, created); raises the 409s of the contract.
+
+    A replay is found by the reservation's insert (its id is the key), not by
+    a read before it: the insert fails with a duplicate key, the transaction
+    writes nothing, and the stored reservation answers."""
     settings = kit.settings
     assert isinstance(settings, InventorySettings)
     wanted = sorted((line.sku, line.quantity) for line in body.lines)
     digest = fingerprint(wanted)
     ttl = body.ttl_seconds or settings.reservation_ttl_seconds
-    existing = await Reservation.get(reservation_id)
-    if existing is not None:
-        return _replay(existing, digest), False
 
     async def transaction(session: AsyncClientSession) -> tuple[Reservation, StockChange]:
         change = StockChange(session, actor, reservation_id)
-        active = [
-            w["_id"]
-            async for w in Warehouse.get_pymongo_collection().find(
-                {"active": True}, {"_id": 1}, session=session
-            )
-        ]
+        levels, products = await _reservable(session, [sku for sku, _ in wanted])
+        change.know_products(products)
         lines, short = [], []
         for sku, quantity in wanted:
-            product = await change.product(sku)
-            levels = await (
-                StockLevel.get_pymongo_collection()
-                .find({"sku": sku, "warehouse_code": {"$in": active}}, session=session)
-                .to_list()
-            )
-            total = sum(max(0, lv["on_hand"] - lv["reserved"]) for lv in levels)
+            product = products.get(sku)
+            total = sum(max(0, lv["on_hand"] - lv["reserved"]) for lv in levels[sku])
             if product is None or not product.active:
                 total = 0
             if total < quantity:
                 short.append(ShortLine(sku=sku, requested=quantity, available=total))
             lines.append(
-                ReservationLine(sku=sku, quantity=quantity, allocations=_allocate(levels, quantity))
+                ReservationLine(
+                    sku=sku, quantity=quantity, allocations=_allocate(levels[sku], quantity)
+                )
             )
         reservation = Reservation(
             id=reservation_id,
@@ -132,19 +170,21 @@ async def reserve(
         if short:
             for line in reservation.lines:
                 line.allocations = []
-            await reservation.insert(session=session)
+        await reservation.insert(session=session)  # DuplicateKeyError: a replay
+        if short:
             return reservation, change
-        await reservation.insert(session=session)
-        for line in lines:
-            for allocation in line.allocations:
-                done = await change.apply(
-                    line.sku,
-                    allocation.warehouse_code,
-                    MovementKind.RESERVE,
-                    reserved_delta=allocation.quantity,
-                )
-                if done is None:
-                    raise _Raced
+        by_id = {lv["_id"]: lv for sku_levels in levels.values() for lv in sku_levels}
+        changes = [
+            ReadLevelChange(
+                by_id[level_id(line.sku, allocation.warehouse_code)],
+                MovementKind.RESERVE,
+                reserved_delta=allocation.quantity,
+            )
+            for line in lines
+            for allocation in line.allocations
+        ]
+        if not await change.apply_read(changes):
+            raise _Raced
         await change.emit(
             "reservation.created",
             {

@@ -4,11 +4,12 @@ events in the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -57,8 +58,20 @@ def snapshot(level: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ReadLevelChange:
+    """A change of a level as read earlier in the same transaction."""
+
+    level: dict[str, Any]
+    kind: MovementKind
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+
+
 class StockChange:
-    """The level changes of one transaction, their ledger entries and events."""
+    """The level changes of one transaction, their ledger entries and events.
+    Ledger entries are written with one insert when the transaction's event is
+    recorded (`emit`) or at `flush`."""
 
     def __init__(self, session: AsyncClientSession, actor: str, reference: str) -> None:
         self.session = session
@@ -67,11 +80,16 @@ class StockChange:
         self.levels: dict[str, dict[str, Any]] = {}
         self.low_events = 0
         self._products: dict[str, Product | None] = {}
+        self._ledger: list[Movement] = []
 
     async def product(self, sku: str) -> Product | None:
         if sku not in self._products:
             self._products[sku] = await Product.get(sku, session=self.session)
         return self._products[sku]
+
+    def know_products(self, products: dict[str, Product | None]) -> None:
+        """Products read in this transaction (saves reading them again)."""
+        self._products.update(products)
 
     async def apply(
         self,
@@ -109,23 +127,94 @@ class StockChange:
         )
         if after is None:
             return None
-        await Movement(
-            sku=sku,
-            warehouse_code=warehouse_code,
-            kind=kind,
-            reason=reason,
-            on_hand_delta=on_hand_delta,
-            reserved_delta=reserved_delta,
-            on_hand=after["on_hand"],
-            reserved=after["reserved"],
-            version=after["version"],
-            actor=self.actor,
-            reference=self.reference,
-        ).insert(session=self.session)
+        await self._changed(after, kind, on_hand_delta, reserved_delta, reason)
+        return after
+
+    async def apply_read(self, changes: Sequence[ReadLevelChange]) -> bool:
+        """Change levels read earlier in this transaction, all with one bulk
+        write. Each update is guarded by what was read (version and reserved:
+        compare-and-set) and by the invariant itself (on_hand stays at or above
+        reserved), and lands only if 0 <= reserved <= on_hand holds after it.
+        False when a change would break the invariant or a level changed since
+        it was read; the caller must then abort the transaction (raise).
+
+        Unlike `apply`, the filters are plain equalities on `_id`, which the
+        database serves by point lookup (`$expr` and findAndModify scan the
+        whole collection on the embedded database)."""
+        updates, afters = [], []
+        for change in changes:
+            level = change.level
+            on_hand = level["on_hand"] + change.on_hand_delta
+            reserved = level["reserved"] + change.reserved_delta
+            if not 0 <= reserved <= on_hand:
+                return False
+            updates.append(
+                UpdateOne(
+                    {
+                        "_id": level["_id"],
+                        "version": level["version"],
+                        "reserved": level["reserved"],
+                        "on_hand": {"$gte": reserved - change.on_hand_delta},
+                    },
+                    {
+                        "$inc": {
+                            "on_hand": change.on_hand_delta,
+                            "reserved": change.reserved_delta,
+                            "version": 1,
+                        },
+                        "$set": {"updated_at": utcnow()},
+                    },
+                )
+            )
+            afters.append(
+                {**level, "on_hand": on_hand, "reserved": reserved, "version": level["version"] + 1}
+            )
+        if not updates:
+            return True
+        result = await StockLevel.get_pymongo_collection().bulk_write(
+            updates, ordered=True, session=self.session
+        )
+        if result.matched_count != len(updates):
+            return False
+        for change, after in zip(changes, afters, strict=True):
+            await self._changed(after, change.kind, change.on_hand_delta, change.reserved_delta)
+        return True
+
+    async def _changed(
+        self,
+        after: dict[str, Any],
+        kind: MovementKind,
+        on_hand_delta: int,
+        reserved_delta: int,
+        reason: str | None = None,
+    ) -> None:
+        """The ledger entry (written at `flush`), the resulting level for the
+        event, and stock.low when available fell to the reorder point."""
+        self._ledger.append(
+            Movement(
+                sku=after["sku"],
+                warehouse_code=after["warehouse_code"],
+                kind=kind,
+                reason=reason,
+                on_hand_delta=on_hand_delta,
+                reserved_delta=reserved_delta,
+                on_hand=after["on_hand"],
+                reserved=after["reserved"],
+                version=after["version"],
+                actor=self.actor,
+                reference=self.reference,
+            )
+        )
         self.levels[after["_id"]] = snapshot(after)
+        available_delta = on_hand_delta - reserved_delta
         if available_delta < 0:
             await self._low_stock(after, available_delta)
-        return after
+
+    async def flush(self) -> None:
+        """Write the pending ledger entries (one insert)."""
+        if self._ledger:
+            await Movement.insert_many(self._ledger, session=self.session)
+            self._ledger = []
 
     async def _low_stock(self, level: dict[str, Any], available_delta: int) -> None:
         """stock.low when available crosses from above the reorder point to at or below it."""
@@ -151,7 +240,9 @@ class StockChange:
             )
 
     async def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        """An event carrying the resulting levels of every change so far."""
+        """An event carrying the resulting levels of every change so far (the
+        ledger entries are written first)."""
+        await self.flush()
         await record(
             self.session, SOURCE, event_type, {**data, "levels": list(self.levels.values())}
         )
@@ -193,6 +284,7 @@ async def run_operation(
     async def transaction(session: AsyncClientSession) -> tuple[dict[str, Any], StockChange]:
         change = StockChange(session, actor, key)
         result = await work(change)
+        await change.flush()
         await Operation(
             id=operation_id, kind=kind, key=key, fingerprint=digest, actor=actor, result=result
         ).insert(session=session)

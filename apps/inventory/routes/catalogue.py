@@ -10,11 +10,11 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from apps.inventory.access import Admin, CatalogReader, Kit
+from apps.inventory.access import Admin, CatalogReader
 from apps.inventory.models import Category, Product
 from apps.inventory.schemas import ProductCreate, ProductOut, ProductUpdate, Sku
 from apps.inventory.stock import SOURCE
-from apps.kit.app import AppKit
+from apps.kit.app import AppKit, Kit
 from apps.kit.clock import utcnow
 from apps.kit.listing import keyset_page
 from apps.kit.outbox import record

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from apps.inventory import reservations
-from apps.inventory.access import Kit, ReservationReader, Reserver
+from apps.inventory.access import ReservationReader, Reserver
 from apps.inventory.models import Reservation
 from apps.inventory.schemas import KEY_PATTERN, ReservationOut, ReservationRequest
+from apps.kit.app import Kit
 from apps.kit.problems import NotFound
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])

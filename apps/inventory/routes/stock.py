@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from apps.inventory.access import AvailabilityReader, Kit, Receiver, Staff, WarehouseStaff
+from apps.inventory.access import AvailabilityReader, Receiver, Staff, WarehouseStaff
 from apps.inventory.metrics import RECEIPTS
 from apps.inventory.models import Movement, MovementKind, Product, StockLevel, Warehouse
 from apps.inventory.routes.catalogue import SkuQuery, sku_list
@@ -27,7 +27,7 @@ from apps.inventory.schemas import (
     WarehouseCode,
 )
 from apps.inventory.stock import StockChange, ensure_levels, run_operation
-from apps.kit.app import AppKit
+from apps.kit.app import AppKit, Kit
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, UnprocessableContent
