@@ -83,22 +83,28 @@ async def transition(
 ) -> Order | None:
     """Move the order to `status` if it still matches `expect`; answers None
     when another transition won. The history entry and the event are written
-    in the same transaction."""
+    in the same transaction.
+
+    An update then a read by id (the transaction reads its own write), not
+    findAndModify: the embedded database serves both by point lookup, while its
+    findAndModify scans the whole orders collection (10 ms at 1,000 orders)."""
     now = utcnow()
     entry = Transition(status=status, at=now, actor=actor, note=note)
+    orders = Order.get_pymongo_collection()
 
     async def work(session: AsyncClientSession) -> Order | None:
-        document = await Order.get_pymongo_collection().find_one_and_update(
+        updated = await orders.update_one(
             {"_id": order_id, **expect},
             {
                 "$set": {**(fields or {}), "status": str(status), "updated_at": now},
                 "$push": {"history": entry.model_dump()},
             },
             session=session,
-            return_document=ReturnDocument.AFTER,
         )
-        if document is None:
+        if updated.matched_count == 0:
             return None
+        document = await orders.find_one({"_id": order_id}, session=session)
+        assert document is not None, "updated in this transaction"
         order = _from_document(document)
         await record_event(session, order, now)
         return order
