@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from tests.procurement.support import BAD_BODIES, bad_query_values, openapi_routes
+from tests.support.bad_input import (
+    COMMON_BAD_BODIES,
+    assert_bad_body_refused,
+    bad_query_values,
+    openapi_routes,
+)
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_client_error
+
+BAD_BODIES: list[bytes] = [
+    *COMMON_BAD_BODIES,
+    b'{"report": "../../etc/passwd", "filters": {"a": {"b": 1}}}',
+    b'{"lines": "many", "supplier_id": 7}',
+    b'{"lines": [{"quantity": -1, "line_no": 0}], "warehouse_code": {"$gt": ""}}',
+]
 
 
 @pytest.mark.parametrize("body", BAD_BODIES)
 def test_bad_bodies_on_every_route(full_platform: Platform, body: bytes) -> None:
     admin = bearer(full_platform.admin_token())
-    with_body = [r for r in openapi_routes(full_platform, "analytics") if "requestBody" in r[2]]
-    assert with_body
-    for method, path, _ in with_body:
-        response = full_platform.http.request(
-            method,
-            full_platform.url("analytics", path),
-            content=body,
-            headers={**admin, "content-type": "application/json"},
-        )
-        assert_client_error(response)
+    routes = openapi_routes(full_platform, "analytics")
+    assert_bad_body_refused(full_platform, "analytics", routes, body, admin)
 
 
 def test_bad_query_values_on_every_report(full_platform: Platform) -> None:

@@ -2,54 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.support.platform import Platform
+from tests.support.bad_input import COMMON_BAD_BODIES, assert_bad_body_refused, openapi_routes
+from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_client_error
 
-BAD_BODIES: list[Any] = [
-    b"{not json",
-    b"[]",
-    b'"a string"',
-    b"null",
+BAD_BODIES: list[bytes] = [
+    *COMMON_BAD_BODIES,
     b'{"email": 12, "password": ["x"]}',
     b'{"email": "a@b.co", "password": "x", "unknown_field": 1}',
     b'{"refresh_token": null}',
     b'{"roles": "admin", "email": {"$gt": ""}}',
-    b"\xff\xfe\x00garbage",
 ]
-
-
-def _routes(platform: Platform, *, with_body: bool = False) -> list[tuple[str, str]]:
-    spec = platform.http.get(platform.url("auth", "/openapi.json")).json()
-    routes = []
-    for path, operations in spec["paths"].items():
-        for method, operation in operations.items():
-            if with_body and "requestBody" not in operation:
-                continue
-            routes.append((method.upper(), path.replace("{user_id}", "usr_does_not_exist")))
-    return routes
+PATH_VALUES = {"user_id": "usr_does_not_exist"}
 
 
 def test_openapi_lists_the_routes(auth_platform: Platform) -> None:
-    routes = _routes(auth_platform)
+    routes = [
+        (method, path) for method, path, _ in openapi_routes(auth_platform, "auth", PATH_VALUES)
+    ]
     assert ("POST", "/v1/auth/login") in routes
     assert len(routes) >= 10
 
 
 @pytest.mark.parametrize("body", BAD_BODIES)
 def test_bad_bodies_on_every_route_are_4xx_problems(auth_platform: Platform, body: bytes) -> None:
-    admin = {"Authorization": f"Bearer {auth_platform.admin_token()}"}
-    for method, path in _routes(auth_platform, with_body=True):
-        response = auth_platform.http.request(
-            method,
-            auth_platform.url("auth", path),
-            content=body,
-            headers={**admin, "content-type": "application/json"},
-        )
-        assert_client_error(response)
+    routes = openapi_routes(auth_platform, "auth", PATH_VALUES)
+    admin = bearer(auth_platform.admin_token())
+    assert_bad_body_refused(auth_platform, "auth", routes, body, admin)
 
 
 def test_bad_query_parameters_are_4xx(auth_platform: Platform) -> None:

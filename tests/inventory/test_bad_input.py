@@ -3,18 +3,19 @@ driven from the service's own OpenAPI document."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.inventory.conftest import Inventory
+from tests.support.bad_input import (
+    COMMON_BAD_BODIES,
+    Route,
+    assert_bad_body_refused,
+    openapi_routes,
+)
 from tests.support.problems import assert_client_error
 
 BAD_BODIES: list[bytes] = [
-    b"{not json",
-    b"[]",
-    b'"a string"',
-    b"null",
+    *COMMON_BAD_BODIES,
     b"{}",
     b'{"lines": [{"sku": "MTR-MF6-Q", "quantity": 0}]}',
     b'{"lines": [{"sku": "MTR-MF6-Q", "quantity": 1.5}], "ttl_seconds": -1}',
@@ -25,34 +26,23 @@ BAD_BODIES: list[bytes] = [
     b'{"unit_price_paise": -5, "gst_rate_bps": 99999, "name": null}',
     b'{"code": "bad code!", "name": "", "address": "\\u0000"}',
     b'{"name": "x", "unknown_field": 1}',
-    b"\xff\xfe\x00garbage",
 ]
 PATH_VALUES = {
-    "{sku}": "T-NO-SUCH",
-    "{code}": "NOPE-01",
-    "{reservation_id}": "bad-input-1",
-    "{receipt_id}": "bad-input-1",
-    "{adjustment_id}": "bad-input-1",
-    "{transfer_id}": "bad-input-1",
+    "sku": "T-NO-SUCH",
+    "code": "NOPE-01",
+    "reservation_id": "bad-input-1",
+    "receipt_id": "bad-input-1",
+    "adjustment_id": "bad-input-1",
+    "transfer_id": "bad-input-1",
 }
 
 
-def _routes(inventory: Inventory, *, with_body: bool) -> list[tuple[str, str]]:
-    spec: dict[str, Any] = inventory.http.get(inventory.url("/openapi.json")).json()
-    routes = []
-    for template, operations in spec["paths"].items():
-        path = template
-        for placeholder, value in PATH_VALUES.items():
-            path = path.replace(placeholder, value)
-        assert "{" not in path, f"no test value for {template}"
-        for method, operation in operations.items():
-            if not with_body or "requestBody" in operation:
-                routes.append((method.upper(), path))
-    return routes
+def _routes(inventory: Inventory) -> list[Route]:
+    return openapi_routes(inventory.platform, "inventory", PATH_VALUES)
 
 
 def test_openapi_lists_the_contract_routes(inventory: Inventory) -> None:
-    routes = _routes(inventory, with_body=False)
+    routes = [(method, path) for method, path, _ in _routes(inventory)]
     for expected in [
         ("GET", "/v1/products"),
         ("GET", "/v1/availability"),
@@ -71,15 +61,9 @@ def test_openapi_lists_the_contract_routes(inventory: Inventory) -> None:
 def test_bad_bodies_on_every_route_are_4xx_problems(inventory: Inventory, body: bytes) -> None:
     # The admin passes role checks and the service account scope checks, so the
     # body itself is judged on every route that takes one.
+    routes = _routes(inventory)
     for headers in (inventory.admin, inventory.service, inventory.warehouse):
-        for method, path in _routes(inventory, with_body=True):
-            response = inventory.http.request(
-                method,
-                inventory.url(path),
-                content=body,
-                headers={**headers, "content-type": "application/json"},
-            )
-            assert_client_error(response)
+        assert_bad_body_refused(inventory.platform, "inventory", routes, body, headers)
 
 
 def test_bad_path_and_query_parameters_are_4xx(inventory: Inventory) -> None:

@@ -3,18 +3,20 @@ and their parameters come from the service's own OpenAPI document."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from tests.support.bad_input import (
+    COMMON_BAD_BODIES,
+    assert_bad_body_refused,
+    fill_path,
+    openapi_routes,
+    operations,
+)
 from tests.support.problems import assert_client_error
 from tests.support.shop import Shop
 
 BAD_BODIES: list[bytes] = [
-    b"{not json",
-    b"[]",
-    b'"a string"',
-    b"null",
+    *COMMON_BAD_BODIES,
     b'{"lines": []}',
     b'{"lines": [{"sku": "T123", "quantity": 0}]}',
     b'{"lines": [{"sku": "T123", "quantity": -5}]}',
@@ -30,7 +32,6 @@ BAD_BODIES: list[bytes] = [
     b'{"active": "maybe", "billing_address": null, "region": ""}',
     b'{"reason": "' + b"x" * 600 + b'"}',
     b'{"reason": "bell\\u0007"}',
-    b"\xff\xfe\x00garbage",
 ]
 
 PATH_VALUES = {
@@ -39,24 +40,8 @@ PATH_VALUES = {
 }
 
 
-def _operations(shop: Shop) -> list[tuple[str, str, dict[str, Any]]]:
-    spec = shop.http.get(shop.url("/openapi.json")).json()
-    return [
-        (method.upper(), path, operation)
-        for path, operations in spec["paths"].items()
-        for method, operation in operations.items()
-    ]
-
-
-def _paths(path: str) -> list[str]:
-    for name, values in PATH_VALUES.items():
-        if "{" + name + "}" in path:
-            return [path.replace("{" + name + "}", value) for value in values]
-    return [path]
-
-
 def test_openapi_lists_the_routes(shop: Shop) -> None:
-    routes = {(method, path) for method, path, _ in _operations(shop)}
+    routes = {(method, path) for method, path, _ in operations(shop.platform, "order")}
     assert {
         ("POST", "/v1/orders"),
         ("GET", "/v1/orders"),
@@ -74,21 +59,9 @@ def test_openapi_lists_the_routes(shop: Shop) -> None:
 
 @pytest.mark.parametrize("body", BAD_BODIES, ids=range(len(BAD_BODIES)))
 def test_bad_bodies_on_every_route_are_4xx_problems(shop: Shop, body: bytes) -> None:
-    for method, path, operation in _operations(shop):
-        if "requestBody" not in operation:
-            continue
-        for concrete in _paths(path):
-            response = shop.http.request(
-                method,
-                shop.url(concrete),
-                content=body,
-                headers={
-                    **shop.admin,
-                    "content-type": "application/json",
-                    "Idempotency-Key": "bad-input-" + str(abs(hash(body))),
-                },
-            )
-            assert_client_error(response)
+    routes = openapi_routes(shop.platform, "order", PATH_VALUES)
+    headers = {**shop.admin, "Idempotency-Key": "bad-input-" + str(abs(hash(body)))}
+    assert_bad_body_refused(shop.platform, "order", routes, body, headers)
 
 
 def test_bad_path_and_query_values_on_every_route_are_4xx(shop: Shop) -> None:
@@ -104,9 +77,9 @@ def test_bad_path_and_query_values_on_every_route_are_4xx(shop: Shop) -> None:
         "after": ["-1", "x"],
         "type": ["x" * 65],
     }
-    for method, path, operation in _operations(shop):
+    for method, path, operation in operations(shop.platform, "order"):
         names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
-        for concrete in _paths(path):
+        for concrete in fill_path(path, PATH_VALUES):
             response = shop.http.request(method, shop.url(concrete), headers=shop.admin, json={})
             if concrete != path:
                 assert_client_error(response)  # nothing exists under a made-up id
@@ -120,7 +93,7 @@ def test_bad_path_and_query_values_on_every_route_are_4xx(shop: Shop) -> None:
 
 
 def test_every_route_needs_a_token(shop: Shop) -> None:
-    for method, path, _ in _operations(shop):
-        for concrete in _paths(path)[:1]:
+    for method, path, _ in operations(shop.platform, "order"):
+        for concrete in fill_path(path, PATH_VALUES)[:1]:
             response = shop.http.request(method, shop.url(concrete))
             assert assert_client_error(response)["status"] == 401

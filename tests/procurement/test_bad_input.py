@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import pytest
 
-from tests.procurement.support import BAD_BODIES, bad_query_values, openapi_routes
+from tests.support.bad_input import (
+    COMMON_BAD_BODIES,
+    Route,
+    assert_bad_body_refused,
+    bad_query_values,
+    openapi_routes,
+)
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_client_error
 
+BAD_BODIES: list[bytes] = [
+    *COMMON_BAD_BODIES,
+    b'{"lines": "many", "supplier_id": 7}',
+    b'{"lines": [{"quantity": -1, "line_no": 0}], "warehouse_code": {"$gt": ""}}',
+    b'{"report": "../../etc/passwd", "filters": {"a": {"b": 1}}}',
+]
+PATH_VALUES = {
+    "po_id": "po__does_not_exist",
+    "supplier_id": "sup_does_not_exist",
+    "receipt_id": "rec_does_not_exist",
+}
+
+
+def _routes(platform: Platform) -> list[Route]:
+    return openapi_routes(platform, "procurement", PATH_VALUES)
+
 
 def test_openapi_lists_the_routes(procurement_platform: Platform) -> None:
-    routes = {(m, p) for m, p, _ in openapi_routes(procurement_platform, "procurement")}
+    routes = {(m, p) for m, p, _ in _routes(procurement_platform)}
     assert ("POST", "/v1/purchase-orders/po__does_not_exist/receipts") in routes
     assert len(routes) >= 15
 
@@ -18,22 +40,14 @@ def test_openapi_lists_the_routes(procurement_platform: Platform) -> None:
 @pytest.mark.parametrize("body", BAD_BODIES)
 def test_bad_bodies_on_every_route(procurement_platform: Platform, body: bytes) -> None:
     admin = bearer(procurement_platform.admin_token())
-    for method, path, operation in openapi_routes(procurement_platform, "procurement"):
-        if "requestBody" not in operation:
-            continue
-        response = procurement_platform.http.request(
-            method,
-            procurement_platform.url("procurement", path),
-            content=body,
-            headers={**admin, "content-type": "application/json"},
-        )
-        assert_client_error(response)
+    routes = _routes(procurement_platform)
+    assert_bad_body_refused(procurement_platform, "procurement", routes, body, admin)
 
 
 def test_bad_query_values_and_unknown_ids(procurement_platform: Platform) -> None:
     admin = bearer(procurement_platform.admin_token())
     checked = 0
-    for method, path, operation in openapi_routes(procurement_platform, "procurement"):
+    for method, path, operation in _routes(procurement_platform):
         if method == "GET":
             for name, value in bad_query_values(operation):
                 response = procurement_platform.http.get(
