@@ -96,7 +96,8 @@ def estimate(stack: str, resources: list[Resource], table: PriceTable) -> Estima
         if qty:
             lines.append(Line(component, item, detail, round(qty, 3), unit, price, key))
 
-    clusters = _of(resources, "aws:eks/cluster:Cluster")
+    # The program declares EKS through pulumi-eks components; price their inputs.
+    clusters = _of(resources, "eks:index:Cluster")
     for cluster in clusters:
         add(
             "EKS control plane",
@@ -109,7 +110,7 @@ def estimate(stack: str, resources: list[Resource], table: PriceTable) -> Estima
         )
 
     templates = {r.name: r for r in _of(resources, "aws:ec2/launchTemplate:LaunchTemplate")}
-    for group in _of(resources, "aws:eks/nodeGroup:NodeGroup"):
+    for group in _of(resources, "eks:index:ManagedNodeGroup"):
         types = dig(group.inputs, "instanceTypes") or []
         desired = int(dig(group.inputs, "scalingConfig", "desiredSize") or 0)
         if not types:

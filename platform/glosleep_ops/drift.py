@@ -21,8 +21,9 @@ SELECTOR_TAGS = ("project", "stack", "owner")
 
 # Pulumi type -> (drift kind, attributes to compare).
 KINDS = {
-    "aws:eks/cluster:Cluster": "eks-cluster",
-    "aws:eks/nodeGroup:NodeGroup": "node-group",
+    # pulumi-eks components: their inputs are what the program declares.
+    "eks:index:Cluster": "eks-cluster",
+    "eks:index:ManagedNodeGroup": "node-group",
     "aws:ec2/natGateway:NatGateway": "nat-gateway",
     "aws:ec2/subnet:Subnet": "subnet",
     "aws:ec2/vpc:Vpc": "vpc",
@@ -74,7 +75,7 @@ def expected(resources: list[Resource]) -> tuple[list[Item], dict[str, Any]]:
         kind = KINDS.get(r.type)
         if kind is None:
             continue
-        key = r.tags.get("Name") or str(r.inputs.get("name") or r.name)
+        key = _name_tag(r) or str(r.inputs.get("name") or r.name)
         if kind == "ecr-repository":
             key = str(r.inputs.get("name") or key)
         items.append(Item(kind, key, _declared_attributes(kind, r.inputs)))
@@ -89,6 +90,14 @@ def expected(resources: list[Resource]) -> tuple[list[Item], dict[str, Any]]:
             item.attributes["publicAccessBlocked"] = all_blocked
     nlb, alb = declared_load_balancers(resources)
     return items, {"load_balancers": nlb + alb, "volumes_encrypted": True}
+
+
+def _name_tag(resource: Resource) -> str | None:
+    """The Name tag the live resource carries (pulumi-eks puts clusterTags on the cluster)."""
+    cluster_tags = resource.inputs.get("clusterTags")
+    if isinstance(cluster_tags, dict) and cluster_tags.get("Name"):
+        return str(cluster_tags["Name"])
+    return resource.tags.get("Name")
 
 
 def _all_blocked(block: Any) -> bool:
@@ -108,8 +117,8 @@ def _declared_attributes(kind: str, inputs: Any) -> dict[str, Any]:
     if kind == "eks-cluster":
         return {
             "version": dig(inputs, "version"),
-            "endpointPublicAccess": bool(dig(inputs, "vpcConfig", "endpointPublicAccess")),
-            "secretsEncrypted": bool(dig(inputs, "encryptionConfig", "provider", "keyArn")),
+            "endpointPublicAccess": bool(dig(inputs, "endpointPublicAccess")),
+            "secretsEncrypted": bool(dig(inputs, "encryptionConfigKeyArn")),
         }
     if kind == "subnet":
         return {"mapPublicIpOnLaunch": bool(dig(inputs, "mapPublicIpOnLaunch"))}

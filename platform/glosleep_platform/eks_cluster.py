@@ -1,17 +1,16 @@
-"""The EKS control plane, its managed node groups and managed add-ons.
-
-Built from pulumi-aws resources rather than the pulumi-eks component so every
-role, key and setting is declared here, visible to the offline tests and to the
-policy pack (docs/adr/0014-eks-from-aws-resources.md).
+"""The EKS control plane and its managed node groups (pulumi-eks components), with the
+AWS resources around them: KMS key, log group, IAM roles, launch templates, access
+entries and the EKS-managed add-ons (pulumi-aws, so the tests and the policy pack see
+every setting). See docs/adr/0014-eks-with-pulumi-eks-components.md.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from glosleep_platform import iam
@@ -22,35 +21,7 @@ from glosleep_platform.settings import EksSettings, NodeGroupSettings
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 # The MongoDB images (bitnamilegacy/*) are published for amd64 only (ADR 0012).
 NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
-
-
-def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
-    """A kubeconfig that gets tokens from the AWS CLI; it holds no credential itself."""
-    user = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
-            "interactiveMode": "Never",
-        }
-    }
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-                }
-            ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
-            ],
-            "current-context": cluster_name,
-            "users": [{"name": cluster_name, "user": user}],
-        }
-    )
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -81,35 +52,41 @@ class EksCluster(pulumi.ComponentResource):
         cluster_role = iam.role(
             f"{name}-cluster", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], tags, self
         )
-        vpc_config = aws.eks.ClusterVpcConfigArgs(
-            subnet_ids=network.private_subnet_ids,
+        self.cluster = eks.Cluster(
+            name,
+            name=name,
+            version=kubernetes_version,
+            service_role=cluster_role,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids,
             endpoint_private_access=True,
             endpoint_public_access=settings.endpoint_public_access,
             public_access_cidrs=(
                 settings.public_access_cidrs if settings.endpoint_public_access else None
             ),
-        )
-        self.cluster = aws.eks.Cluster(
-            name,
-            name=name,
-            version=kubernetes_version,
-            role_arn=cluster_role.arn,
-            vpc_config=vpc_config,
-            encryption_config={
-                "provider": {"key_arn": self.secrets_key.arn},
-                "resources": ["secrets"],
-            },
-            access_config={
-                "authentication_mode": "API",
-                "bootstrap_cluster_creator_admin_permissions": True,
-            },
-            # Add-ons below are EKS-managed, so EKS must not install its own copies.
-            bootstrap_self_managed_addons=False,
+            authentication_mode=eks.AuthenticationMode.API,
+            encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=CONTROL_PLANE_LOGS,
-            tags=self._tagged("cluster"),
+            # Pod Identity, not IRSA: no OIDC provider.
+            create_oidc_provider=False,
+            # Nodes come from the managed node groups below.
+            skip_default_node_group=True,
+            # The add-ons below are EKS-managed aws.eks.Addon resources: neither EKS
+            # (unmanaged copies) nor the component (its own vpc-cni, kube-proxy and
+            # coredns add-ons) may install a second copy.
+            bootstrap_self_managed_addons=False,
+            use_default_vpc_cni=True,
+            kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            tags=tags,
+            cluster_tags=self._tagged("cluster"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
-        self.name = self.cluster.name
+        # The configured name, resolved only once the cluster exists, so everything
+        # that names the cluster waits for it (the component's own outputs are opaque
+        # to the offline tests).
+        self.name: pulumi.Output[str] = self.cluster.urn.apply(lambda _: name)
         self._admins(name, settings.admin_role_arns)
 
         early = self._addons(
@@ -119,7 +96,7 @@ class EksCluster(pulumi.ComponentResource):
                 ("kube-proxy", None, None, []),
                 ("eks-pod-identity-agent", None, None, []),
             ],
-            [],
+            [self.cluster],
         )
         node_groups = self._node_groups(name, settings.node_groups, network, early)
         self._addons(
@@ -136,13 +113,9 @@ class EksCluster(pulumi.ComponentResource):
             ],
             node_groups,
         )
-        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
-            pulumi.Output.all(
-                self.cluster.name,
-                self.cluster.endpoint,
-                self.cluster.certificate_authority.data,
-            ).apply(lambda parts: kubeconfig(parts[0], parts[1], parts[2], settings.region))
-        )
+        # pulumi-eks's kubeconfig gets tokens from `aws eks get-token`; it holds no
+        # credential itself, but it is kept secret like any cluster access detail.
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig_json)
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=self.kubeconfig,
@@ -158,14 +131,14 @@ class EksCluster(pulumi.ComponentResource):
         for index, arn in enumerate(role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{index}",
-                cluster_name=self.cluster.name,
+                cluster_name=self.name,
                 principal_arn=arn,
                 tags=self._tagged(f"admin-{index}"),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             aws.eks.AccessPolicyAssociation(
                 f"{name}-admin-{index}",
-                cluster_name=self.cluster.name,
+                cluster_name=self.name,
                 principal_arn=arn,
                 policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
                 access_scope={"type": "cluster"},
@@ -185,7 +158,7 @@ class EksCluster(pulumi.ComponentResource):
             if service_account is not None and namespace is not None:
                 addon_role = iam.pod_identity_role(
                     f"{name}-{addon}",
-                    self.cluster.name,
+                    self.name,
                     namespace,
                     service_account,
                     self._tags,
@@ -201,7 +174,7 @@ class EksCluster(pulumi.ComponentResource):
             created.append(
                 aws.eks.Addon(
                     f"{name}-{addon}",
-                    cluster_name=self.cluster.name,
+                    cluster_name=self.name,
                     addon_name=addon,
                     pod_identity_associations=associations,
                     resolve_conflicts_on_create="OVERWRITE",
@@ -212,6 +185,35 @@ class EksCluster(pulumi.ComponentResource):
             )
         return created
 
+    def _launch_template(self, name: str, group: NodeGroupSettings) -> aws.ec2.LaunchTemplate:
+        return aws.ec2.LaunchTemplate(
+            f"{name}-{group.name}",
+            # IMDSv2 only, one hop: pods cannot borrow the node's role.
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+            },
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": group.disk_size_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            tag_specifications=[
+                {"resource_type": kind, "tags": self._tagged(group.name)}
+                for kind in ("instance", "volume")
+            ],
+            update_default_version=True,
+            tags=self._tagged(group.name),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _node_groups(
         self,
         name: str,
@@ -219,69 +221,32 @@ class EksCluster(pulumi.ComponentResource):
         network: Network,
         after: Sequence[pulumi.Resource],
     ) -> list[pulumi.Resource]:
-        node_role = iam.role(
-            f"{name}-nodes",
-            "ec2.amazonaws.com",
-            ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"],
-            self._tags,
-            self,
-        )
+        node_role = iam.role(f"{name}-nodes", "ec2.amazonaws.com", NODE_POLICIES, self._tags, self)
         created: list[pulumi.Resource] = []
         for group in groups:
-            template = aws.ec2.LaunchTemplate(
-                f"{name}-{group.name}",
-                # IMDSv2 only, one hop: pods cannot borrow the node's role.
-                metadata_options={
-                    "http_endpoint": "enabled",
-                    "http_tokens": "required",
-                    "http_put_response_hop_limit": 1,
-                },
-                block_device_mappings=[
-                    {
-                        "device_name": "/dev/xvda",
-                        "ebs": {
-                            "volume_size": group.disk_size_gib,
-                            "volume_type": "gp3",
-                            "encrypted": "true",
-                            "delete_on_termination": "true",
-                        },
-                    }
-                ],
-                tag_specifications=[
-                    {"resource_type": kind, "tags": self._tagged(group.name)}
-                    for kind in ("instance", "volume")
-                ],
-                update_default_version=True,
-                tags=self._tagged(group.name),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            template = self._launch_template(name, group)
             created.append(
-                aws.eks.NodeGroup(
+                eks.ManagedNodeGroup(
                     f"{name}-{group.name}",
-                    cluster_name=self.cluster.name,
-                    node_role_arn=node_role.arn,
+                    cluster=self.cluster,
+                    node_role=node_role,
                     subnet_ids=network.private_subnet_ids,
                     ami_type=NODE_AMI_TYPE,
                     capacity_type=group.capacity_type,
                     instance_types=group.instance_types,
-                    scaling_config={
-                        "min_size": group.min_size,
-                        "desired_size": group.desired_size,
-                        "max_size": group.max_size,
-                    },
-                    update_config={"max_unavailable": 1},
-                    launch_template={
-                        "id": template.id,
-                        "version": template.latest_version.apply(str),
-                    },
+                    scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                        min_size=group.min_size,
+                        desired_size=group.desired_size,
+                        max_size=group.max_size,
+                    ),
+                    # The cluster autoscaler or an operator may change the count.
+                    ignore_scaling_changes=True,
+                    launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                        id=template.id, version=template.latest_version.apply(str)
+                    ),
                     labels={"glosleep.io/node-group": group.name},
                     tags=self._tagged(group.name),
-                    opts=pulumi.ResourceOptions(
-                        parent=self,
-                        depends_on=list(after),
-                        # The cluster autoscaler or an operator may change the count.
-                        ignore_changes=["scalingConfig.desiredSize"],
-                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
                 )
             )
         return created

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]  # no stubs installed
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
@@ -72,14 +74,45 @@ def _ecr_repository(args: MockResourceArgs) -> dict[str, Any]:
     }
 
 
-def _eks_cluster(args: MockResourceArgs) -> dict[str, Any]:
-    name = args.inputs.get("name", args.name)
-    return {
-        "arn": _arn("eks", f"cluster/{name}"),
-        "endpoint": f"https://{_hash(name, 32).upper()}.gr7.{REGION}.eks.amazonaws.com",
-        "certificateAuthority": {"data": base64.b64encode(b"mock-ca").decode()},
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{REGION}.amazonaws.com/id/X"}]}],
+def _eks_endpoint(name: str) -> str:
+    return f"https://{_hash(name, 32).upper()}.gr7.{REGION}.eks.amazonaws.com"
+
+
+def _eks_kubeconfig(name: str) -> dict[str, Any]:
+    """The shape of pulumi-eks's kubeconfig: tokens from the AWS CLI, no credential in it."""
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", name, "--output", "json"],
+            "env": [
+                {
+                    "name": "KUBERNETES_EXEC_INFO",
+                    "value": '{"apiVersion": "client.authentication.k8s.io/v1beta1"}',
+                }
+            ],
+        }
     }
+    ca_data = base64.b64encode(b"mock-ca").decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "kubernetes",
+                "cluster": {"server": _eks_endpoint(name), "certificate-authority-data": ca_data},
+            }
+        ],
+        "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+        "current-context": "aws",
+        "users": [{"name": "aws", "user": user}],
+    }
+
+
+def _eks_component(args: MockResourceArgs) -> dict[str, Any]:
+    """pulumi-eks's Cluster component: only the outputs the program reads."""
+    config = _eks_kubeconfig(args.inputs.get("name", args.name))
+    return {"kubeconfig": config, "kubeconfigJson": json.dumps(config)}
 
 
 def _bucket(args: MockResourceArgs) -> dict[str, Any]:
@@ -98,7 +131,7 @@ COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "command:local:Command": _command,
     "docker-build:index:Image": _image,
     "aws:ecr/repository:Repository": _ecr_repository,
-    "aws:eks/cluster:Cluster": _eks_cluster,
+    "eks:index:Cluster": _eks_component,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:iam/role:Role": _role,
     "aws:ec2/launchTemplate:LaunchTemplate": lambda _: {"latestVersion": 1},
@@ -196,4 +229,31 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         self.recording.pending_secret_outputs = list(request.additionalSecretOutputs)
         self.recording.pending_parent = str(request.parent)
+        _references_as_urns(request.object)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+def _references_as_urns(value: Any) -> None:
+    """Replace resource references in a protobuf Struct/Value by their URNs, in place.
+
+    The SDK's mock monitor would otherwise rebuild a referenced resource (pulumi-eks
+    takes the cluster and IAM roles as resources) on the monitor's own thread and
+    event loop, which the program's loop then refuses to await.
+    """
+    if isinstance(value, struct_pb2.Struct):
+        for item in value.fields.values():
+            _references_as_urns(item)
+    elif isinstance(value, struct_pb2.ListValue):
+        for item in value.values:
+            _references_as_urns(item)
+    elif isinstance(value, struct_pb2.Value):
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value":
+            fields = value.struct_value.fields
+            signature = fields.get(rpc._special_sig_key)
+            if signature is not None and signature.string_value == rpc._special_resource_sig:
+                value.string_value = fields["urn"].string_value
+            else:
+                _references_as_urns(value.struct_value)
+        elif kind == "list_value":
+            _references_as_urns(value.list_value)

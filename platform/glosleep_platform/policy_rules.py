@@ -50,6 +50,13 @@ UNTAGGABLE_AWS = {
 }
 
 
+# pulumi-eks components: tagged and checked on their own inputs (their children are
+# aws:* resources the rules check in a real preview).
+EKS_CLUSTER = "eks:index:Cluster"
+EKS_NODE_GROUP = "eks:index:ManagedNodeGroup"
+TAGGED_COMPONENTS = {EKS_CLUSTER, EKS_NODE_GROUP}
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -131,7 +138,8 @@ def check_limits(resource_type: str, props: Props) -> list[str]:
 
 
 def check_tags(resource_type: str, props: Props) -> list[str]:
-    if not resource_type.startswith("aws:") or resource_type in UNTAGGABLE_AWS:
+    aws = resource_type.startswith("aws:") and resource_type not in UNTAGGABLE_AWS
+    if not aws and resource_type not in TAGGED_COMPONENTS:
         return []
     tags = _tags(props)
     missing = [tag for tag in REQUIRED_TAGS if not tags.get(tag)]
@@ -148,6 +156,13 @@ def check_encryption(resource_type: str, props: Props) -> list[str]:
             key = _dig(props, ("encryptionConfig", "provider", "keyArn"))
             ok = "secrets" in resources and bool(key)
             return [] if ok else ["EKS secrets must be envelope-encrypted with a KMS key"]
+        case "eks:index:Cluster":
+            ok = bool(props.get("encryptionConfigKeyArn"))
+            return [] if ok else ["EKS secrets must be envelope-encrypted with a KMS key"]
+        case "eks:index:ManagedNodeGroup":
+            # Root volumes are encrypted by the launch template the rule above checks.
+            ok = bool(_dig(props, ("launchTemplate", "id")))
+            return [] if ok else ["node group root volumes need an encrypting launch template"]
         case "aws:ecr/repository:Repository":
             configs = props.get("encryptionConfigurations") or []
             ok = any(c.get("encryptionType") == "KMS" for c in configs)

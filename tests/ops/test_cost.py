@@ -161,7 +161,7 @@ def test_unknown_instance_type_and_bad_ref_are_errors(
 ) -> None:
     records = to_json(eks_resources)
     for record in records:
-        if record["type"] == "aws:eks/nodeGroup:NodeGroup":
+        if record["type"] == "eks:index:ManagedNodeGroup":
             record["inputs"]["instanceTypes"] = ["x9.mega"]
     dump = tmp_path / "bad.json"
     dump.write_text(json.dumps(records))

@@ -22,6 +22,11 @@ def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
+def role_arn(name: str) -> str:
+    # pulumi-eks takes the roles as resources (URNs offline); moto only needs an ARN.
+    return f"arn:aws:iam::123456789012:role/{name}"
+
+
 class Live:
     """Builds in moto what the program declares, the way a clean `pulumi up` would leave it."""
 
@@ -34,9 +39,10 @@ class Live:
         self.elbv2: Any = boto3.client("elbv2", region_name=REGION)
         self.nat_ids: dict[str, str] = {}
         self.subnet_ids: dict[str, str] = {}
-        self.common = {
-            k: v for k, v in self.of("aws:eks/cluster:Cluster")[0].tags.items() if k != "Name"
-        }
+        # The pulumi-eks components as declared: their inputs are what the program says.
+        self.cluster = self.of("eks:index:Cluster")[0]
+        self.cluster_name = str(self.cluster.inputs["name"])
+        self.common = {k: v for k, v in self.cluster.tags.items() if k != "Name"}
 
     def of(self, type_token: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_token]
@@ -57,26 +63,24 @@ class Live:
         first_subnet = next(iter(self.subnet_ids.values()))
         for nat in self.of("aws:ec2/natGateway:NatGateway"):
             self.nat_ids[nat.tags["Name"]] = self.add_nat(nat.tags, first_subnet)
-        cluster = self.of("aws:eks/cluster:Cluster")[0]
+        cluster = self.cluster
         self.eks.create_cluster(
-            name=cluster.inputs["name"],
+            name=self.cluster_name,
             version=cluster.inputs["version"],
-            roleArn=cluster.inputs["roleArn"],
+            roleArn=role_arn(f"{self.cluster_name}-cluster"),
             resourcesVpcConfig={
                 "subnetIds": list(self.subnet_ids.values())[:3],
-                "endpointPublicAccess": cluster.inputs["vpcConfig"]["endpointPublicAccess"],
+                "endpointPublicAccess": cluster.inputs["endpointPublicAccess"],
             },
             encryptionConfig=[
                 {
                     "resources": ["secrets"],
-                    "provider": {
-                        "keyArn": cluster.inputs["encryptionConfig"]["provider"]["keyArn"]
-                    },
+                    "provider": {"keyArn": cluster.inputs["encryptionConfigKeyArn"]},
                 }
             ],
-            tags=cluster.tags,
+            tags={**cluster.tags, **cluster.inputs["clusterTags"]},
         )
-        for group in self.of("aws:eks/nodeGroup:NodeGroup"):
+        for group in self.of("eks:index:ManagedNodeGroup"):
             self.add_node_group(group.inputs, group.tags)
         for bucket in self.of("aws:s3/bucket:Bucket"):
             name = "glosleep-exports-test"
@@ -120,9 +124,9 @@ class Live:
     ) -> None:
         scaling = dict(inputs["scalingConfig"])
         self.eks.create_nodegroup(
-            clusterName=inputs["clusterName"],
+            clusterName=self.cluster_name,
             nodegroupName=override.pop("name", tags["Name"] + "-2f1c"),
-            nodeRole=inputs["nodeRoleArn"],
+            nodeRole=role_arn(f"{self.cluster_name}-nodes"),
             subnets=list(self.subnet_ids.values())[:3],
             instanceTypes=override.pop("instanceTypes", inputs["instanceTypes"]),
             scalingConfig={**scaling, **override.pop("scaling", {})},
@@ -215,8 +219,8 @@ def test_resources_nobody_declared_are_unexpected(
 def test_changed_instance_types_counts_encryption_and_public_access(
     live: Live, capsys: pytest.CaptureFixture[str], eks_dump: Path
 ) -> None:
-    group = live.of("aws:eks/nodeGroup:NodeGroup")[0]
-    cluster_name = group.inputs["clusterName"]
+    group = live.of("eks:index:ManagedNodeGroup")[0]
+    cluster_name = live.cluster_name
     for name in live.eks.list_nodegroups(clusterName=cluster_name)["nodegroups"]:
         live.eks.delete_nodegroup(clusterName=cluster_name, nodegroupName=name)
     live.add_node_group(

@@ -46,3 +46,5 @@ def stack_settings(stack_run: OfflineRun) -> PlatformSettings:
 def pytest_configure(config: pytest.Config) -> None:
     # pulumi-aws warns about its own deprecated modules when it loads them.
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:pulumi_aws.*")
+    # pulumi-eks warns about its (unused) self-managed NodeGroup when it loads.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:pulumi_eks.*")

@@ -15,6 +15,9 @@ from tests.platform.helpers import env_of
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+CLUSTER = "eks:index:Cluster"
+NODE_GROUP = "eks:index:ManagedNodeGroup"
 
 
 def subnets(run: OfflineRun, kind: str) -> list[DeclaredResource]:
@@ -69,49 +72,99 @@ def test_nat_mode_and_private_endpoint_follow_config(single_nat_run: OfflineRun)
         t for t in single_nat_run.of_type("aws:ec2/routeTable:RouteTable") if "private" in t.name
     ]
     assert len({t.inputs["routes"][0]["natGatewayId"] for t in tables}) == 1
-    (cluster,) = single_nat_run.of_type("aws:eks/cluster:Cluster")
-    vpc = cluster.inputs["vpcConfig"]
-    assert vpc["endpointPublicAccess"] is False
-    assert "publicAccessCidrs" not in vpc
+    (cluster,) = single_nat_run.of_type(CLUSTER)
+    assert cluster.inputs["endpointPublicAccess"] is False
+    assert cluster.inputs["endpointPrivateAccess"] is True
+    assert "publicAccessCidrs" not in cluster.inputs
 
 
-def test_cluster(eks_run: OfflineRun) -> None:
+def test_cluster_is_the_pulumi_eks_component(eks_run: OfflineRun) -> None:
     settings = load_settings_file("eks")
-    (cluster,) = eks_run.of_type("aws:eks/cluster:Cluster")
+    eks = settings.require_eks()
+    (cluster,) = eks_run.of_type(CLUSTER)
     inputs = cluster.inputs
+    assert inputs["name"] == "glosleep-eks"
     assert inputs["version"] == settings.kubernetes_version
-    encryption = inputs["encryptionConfig"]
-    assert encryption["resources"] == ["secrets"]
     (key,) = [k for k in eks_run.of_type("aws:kms/key:Key") if k.name.endswith("-secrets")]
-    assert encryption["provider"]["keyArn"] == key.outputs["arn"]
+    assert inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
-    vpc = inputs["vpcConfig"]
-    assert vpc["endpointPrivateAccess"] is True
-    assert vpc["endpointPublicAccess"] is True
-    assert vpc["publicAccessCidrs"] == settings.require_eks().public_access_cidrs
-    assert set(vpc["subnetIds"]) == {f"{s.name}-id" for s in subnets(eks_run, "private")}
-    assert inputs["accessConfig"]["authenticationMode"] == "API"
+    (vpc,) = eks_run.of_type("aws:ec2/vpc:Vpc")
+    assert inputs["vpcId"] == f"{vpc.name}-id"
+    assert inputs["privateSubnetIds"] == [f"{s.name}-id" for s in subnets(eks_run, "private")]
+    assert inputs["publicSubnetIds"] == [f"{s.name}-id" for s in subnets(eks_run, "public")]
+    assert inputs["endpointPrivateAccess"] is True
+    assert inputs["endpointPublicAccess"] is True
+    assert inputs["publicAccessCidrs"] == eks.public_access_cidrs
+    assert inputs["authenticationMode"] == "API"
     assert {"api", "audit", "authenticator"} <= set(inputs["enabledClusterLogTypes"])
+    # Pod Identity, no IRSA; nodes only from the managed node groups below.
+    assert inputs["createOidcProvider"] is False
+    assert inputs["skipDefaultNodeGroup"] is True
+    # The add-ons are ours (aws.eks.Addon): neither EKS nor the component installs copies.
     assert inputs["bootstrapSelfManagedAddons"] is False
+    assert inputs["useDefaultVpcCni"] is True
+    assert inputs["kubeProxyAddonOptions"]["enabled"] is False
+    assert inputs["corednsAddonOptions"]["enabled"] is False
+    assert inputs["tags"] == settings.tags
+    assert inputs["clusterTags"] == {**settings.tags, "Name": "glosleep-eks-cluster"}
+    # The control-plane role is ours: only the EKS cluster policy.
+    assert inputs["serviceRole"].endswith("$aws:iam/role:Role::glosleep-eks-cluster")
+    attached = {
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in eks_run.of_type(ATTACHMENT)
+        if a.name.startswith("glosleep-eks-cluster-")
+    }
+    assert attached == {"AmazonEKSClusterPolicy"}
+    logs = {g.inputs.get("name") for g in eks_run.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert "/aws/eks/glosleep-eks/cluster" in logs
+
+
+def test_kubernetes_provider_uses_the_components_kubeconfig(eks_run: OfflineRun) -> None:
+    (provider,) = [
+        p
+        for p in eks_run.of_type("pulumi:providers:kubernetes")
+        if p.name == "glosleep-eks-provider"
+    ]
+    assert provider.secret_inputs == {"kubeconfig"}
+    kubeconfig = json.loads(provider.inputs["kubeconfig"])
+    (cluster,) = eks_run.of_type(CLUSTER)
+    assert kubeconfig == cluster.outputs["kubeconfig"]
 
 
 def test_managed_node_groups(eks_run: OfflineRun) -> None:
-    groups = eks_run.of_type("aws:eks/nodeGroup:NodeGroup")
+    groups = eks_run.of_type(NODE_GROUP)
     configured = load_settings_file("eks").require_eks().node_groups
     assert [g.name.rsplit("-", 1)[-1] for g in groups] == [g.name for g in configured]
+    templates = {t.name: t for t in eks_run.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    assert set(templates) == {g.name for g in groups}
     for group, settings in zip(groups, configured, strict=True):
-        assert set(group.inputs["subnetIds"]) == {
-            f"{s.name}-id" for s in subnets(eks_run, "private")
-        }
-        assert group.inputs["scalingConfig"] == {
+        inputs = group.inputs
+        assert inputs["cluster"].endswith("$eks:index:Cluster::glosleep-eks")
+        assert inputs["nodeRole"].endswith("$aws:iam/role:Role::glosleep-eks-nodes")
+        assert inputs["subnetIds"] == [f"{s.name}-id" for s in subnets(eks_run, "private")]
+        assert inputs["instanceTypes"] == settings.instance_types
+        assert inputs["capacityType"] == settings.capacity_type
+        assert inputs["scalingConfig"] == {
             "minSize": settings.min_size,
             "desiredSize": settings.desired_size,
             "maxSize": settings.max_size,
         }
-    (template,) = eks_run.of_type("aws:ec2/launchTemplate:LaunchTemplate")
-    assert template.inputs["metadataOptions"]["httpTokens"] == "required"
-    assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
-    assert template.inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+        assert inputs["ignoreScalingChanges"] is True
+        assert inputs["labels"] == {"glosleep.io/node-group": settings.name}
+        assert inputs["tags"]["Name"] == group.name
+        # Our launch template, not one the component would make: IMDSv2, one hop,
+        # encrypted gp3 root volumes of the configured size.
+        assert inputs["launchTemplate"]["id"] == f"{group.name}-id"
+        template = templates[group.name].inputs
+        assert template["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1,
+        }
+        (volume,) = template["blockDeviceMappings"]
+        assert volume["ebs"]["encrypted"] == "true"
+        assert volume["ebs"]["volumeType"] == "gp3"
+        assert volume["ebs"]["volumeSize"] == settings.disk_size_gib
 
 
 def test_addons_and_their_identities(eks_run: OfflineRun) -> None:

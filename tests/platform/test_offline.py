@@ -44,8 +44,8 @@ def test_runs_any_program_and_records_inputs_and_exports() -> None:
 def test_the_same_process_can_run_both_stacks(kind_run: OfflineRun, eks_run: OfflineRun) -> None:
     assert kind_run.stack == "kind"
     assert eks_run.stack == "eks"
-    assert not kind_run.of_type("aws:eks/cluster:Cluster")
-    assert len(eks_run.of_type("aws:eks/cluster:Cluster")) == 1
+    assert not kind_run.of_type("eks:index:Cluster")
+    assert len(eks_run.of_type("eks:index:Cluster")) == 1
 
 
 def test_manifest_command_writes_and_validates(tmp_path: Path) -> None:

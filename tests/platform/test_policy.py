@@ -13,6 +13,7 @@ from glosleep_platform.offline import OfflineRun
 from glosleep_platform.policy_rules import (
     PUBLIC_INGRESS_TAG,
     RULES,
+    TAGGED_COMPONENTS,
     check_encryption,
     check_limits,
     check_non_root,
@@ -111,6 +112,12 @@ def test_tags() -> None:
         "missing tags: stack, owner"
     ]
     assert check_tags("aws:ec2/vpc:Vpc", {}) == ["missing tags: project, stack, owner"]
+    # pulumi-eks components are tagged through their own inputs
+    assert check_tags("eks:index:Cluster", {"tags": TAGS}) == []
+    assert check_tags("eks:index:Cluster", {}) == ["missing tags: project, stack, owner"]
+    assert check_tags("eks:index:ManagedNodeGroup", {"tags": {"owner": "x"}}) == [
+        "missing tags: project, stack"
+    ]
     assert check_tags("aws:iam/rolePolicy:RolePolicy", {}) == []
     assert check_tags("kubernetes:core/v1:Namespace", {}) == []
 
@@ -123,6 +130,12 @@ def test_tags() -> None:
             "aws:eks/cluster:Cluster",
             {"encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:k"}}},
             {},
+        ),
+        ("eks:index:Cluster", {"encryptionConfigKeyArn": "arn:k"}, {"name": "c"}),
+        (
+            "eks:index:ManagedNodeGroup",
+            {"launchTemplate": {"id": "lt-1", "version": "1"}},
+            {"instanceTypes": ["m6i.large"]},
         ),
         (
             "aws:ecr/repository:Repository",
@@ -204,12 +217,12 @@ def test_rule_names_are_unique_and_prefixed_in_findings() -> None:
 
 
 def test_the_program_passes_every_rule(stack_run: OfflineRun) -> None:
+    # Custom resources, and the pulumi-eks components whose inputs the rules read.
+    checked = [r for r in stack_run.resources if r.custom or r.type in TAGGED_COMPONENTS]
     found = [
-        f"{r.type} {r.name}: {problem}"
-        for r in stack_run.resources
-        if r.custom
-        for problem in violations(r.type, r.inputs)
+        f"{r.type} {r.name}: {problem}" for r in checked for problem in violations(r.type, r.inputs)
     ]
     assert found == []
-    checked = [r for r in stack_run.resources if r.type == DEPLOYMENT]
-    assert len(checked) == 5
+    assert len([r for r in checked if r.type == DEPLOYMENT]) == 5
+    if stack_run.stack == "eks":
+        assert {r.type for r in checked} >= TAGGED_COMPONENTS
