@@ -1,9 +1,11 @@
 """The baseline: per order, the database work the platform's order path does,
 issued directly with the driver and no HTTP: the order placed (idempotency key,
-order, outbox event) in one transaction, the reservation (reservation, the
-guarded stock level update and ledger entry per line, outbox event) in one
-transaction, and the status update (order, outbox event, saved answer) in one
-transaction."""
+order, outbox event) in one transaction, the reservation (levels read, the
+reservation, the guarded stock level updates in one bulk write, the ledger
+entries in one insert, outbox event) in one transaction, and the status update
+(order updated and read back, outbox event, saved answer) in one transaction.
+Like the platform it avoids findAndModify and `$expr` filters, which the
+embedded database serves by scanning the whole collection."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -84,46 +86,67 @@ class Baseline:
             await self._event(session, "order.placed", order)
 
         async def reserve(session: AsyncClientSession) -> None:
+            # As inventory does it: the levels read with one query, the
+            # reservation inserted, every level changed by one bulk write
+            # guarded by what was read, the ledger entries in one insert.
+            wanted = dict(lines)
+            levels = await (
+                self._db["stock_levels"]
+                .find({"sku": {"$in": list(wanted)}, "warehouse_code": WAREHOUSE}, session=session)
+                .to_list()
+            )
             await self._db["reservations"].insert_one(
                 {"_id": order_id, "status": "reserved", "lines": order["lines"]}, session=session
             )
-            for sku, quantity in lines:
-                level = await self._db["stock_levels"].find_one_and_update(
-                    {
-                        "_id": f"{sku}@{WAREHOUSE}",
-                        "$expr": {"$gte": [{"$subtract": ["$on_hand", "$reserved"]}, quantity]},
-                    },
-                    {"$inc": {"reserved": quantity, "version": 1}, "$set": {"updated_at": _now()}},
-                    session=session,
-                    return_document=ReturnDocument.AFTER,
-                )
-                assert level is not None, "the baseline never runs short"
-                await self._db["movements"].insert_one(
+            result = await self._db["stock_levels"].bulk_write(
+                [
+                    UpdateOne(
+                        {
+                            "_id": level["_id"],
+                            "version": level["version"],
+                            "reserved": level["reserved"],
+                            "on_hand": {"$gte": level["reserved"] + wanted[level["sku"]]},
+                        },
+                        {
+                            "$inc": {"reserved": wanted[level["sku"]], "version": 1},
+                            "$set": {"updated_at": _now()},
+                        },
+                    )
+                    for level in levels
+                ],
+                session=session,
+            )
+            assert result.matched_count == len(lines), "the baseline never runs short"
+            await self._db["movements"].insert_many(
+                [
                     {
                         "_id": "mov_" + secrets.token_hex(16),
-                        "sku": sku,
+                        "sku": level["sku"],
                         "warehouse_code": WAREHOUSE,
                         "kind": "reserve",
-                        "reserved_delta": quantity,
+                        "reserved_delta": wanted[level["sku"]],
                         "on_hand": level["on_hand"],
-                        "reserved": level["reserved"],
-                        "version": level["version"],
+                        "reserved": level["reserved"] + wanted[level["sku"]],
+                        "version": level["version"] + 1,
                         "reference": order_id,
-                    },
-                    session=session,
-                )
+                    }
+                    for level in levels
+                ],
+                session=session,
+            )
             await self._event(session, "reservation.created", {"reservation_id": order_id})
 
         async def confirm(session: AsyncClientSession) -> None:
-            updated = await self._db["orders"].find_one_and_update(
+            # As the order service does it: update by id, then read by id.
+            await self._db["orders"].update_one(
                 {"_id": order_id, "status": "PENDING"},
                 {
                     "$set": {"status": "CONFIRMED", "saga": None, "updated_at": _now()},
                     "$push": {"history": {"status": "CONFIRMED", "at": _now(), "actor": "bench"}},
                 },
                 session=session,
-                return_document=ReturnDocument.AFTER,
             )
+            updated = await self._db["orders"].find_one({"_id": order_id}, session=session)
             await self._event(session, "order.confirmed", updated or {})
             await self._db["idempotency_keys"].update_one(
                 {"_id": key}, {"$set": {"status_code": 201}}, session=session

@@ -137,7 +137,7 @@ class Setup:
                     headers=self.admin,
                 )
             )
-            password = "bench-" + secrets.token_urlsafe(12)
+            password = "pw-" + secrets.token_urlsafe(12)  # never holds the email's local part
             email = f"bench-{n}@bench.glosleep.test"
             self._ok(
                 self.http.post(
