@@ -37,13 +37,14 @@ def s3_endpoint() -> Iterator[str]:
 def full_platform(platform: Platform, s3_endpoint: str) -> Platform:
     """All five services; analytics exports to moto."""
     use_fast_loops(platform)
-    platform.stack.config.extra_env.setdefault("analytics", {}).update(
+    platform.configure(
+        "analytics",
         {
             "EXPORT_BUCKET": EXPORT_BUCKET,
             "AWS_REGION": REGION,
             "S3_ENDPOINT_URL": s3_endpoint,
             **AWS_TEST_CREDENTIALS,
-        }
+        },
     )
     platform.start("inventory", "order", "procurement", "analytics")
     return platform

@@ -5,9 +5,9 @@ the spans it exports over OTLP."""
 from __future__ import annotations
 
 from beanie import Document
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 
-from apps.kit.app import AppKit, create_app
+from apps.kit.app import Kit, create_app
 from apps.kit.server import serve
 from apps.kit.settings import ServiceSettings
 from apps.kit.tracing import current_trace_id
@@ -27,8 +27,7 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/relay")
-async def relay(request: Request) -> dict[str, object]:
-    kit: AppKit = request.app.state.kit
+async def relay(kit: Kit) -> dict[str, object]:
     assert kit.settings.auth_url is not None
     keys = await kit.client("auth", kit.settings.auth_url).request("GET", "/.well-known/jwks.json")
     return {"trace_id": current_trace_id(), "keys": len(keys["keys"])}

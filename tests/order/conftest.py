@@ -19,12 +19,7 @@ ORDER_TEST_ENV = {
 
 @pytest.fixture(scope="session")
 def order_platform(platform: Platform) -> Platform:
-    env = platform.stack.config.extra_env.setdefault("order", {})
-    if any(env.get(name) != value for name, value in ORDER_TEST_ENV.items()):
-        env.update(ORDER_TEST_ENV)
-        running = platform.stack.processes.pop("order", None)
-        if running is not None:
-            running.stop()
+    platform.configure("order", ORDER_TEST_ENV)
     platform.start("inventory", "order")
     return platform
 

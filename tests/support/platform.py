@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -34,6 +35,17 @@ class Platform:
 
     def start(self, *services: str) -> None:
         self.stack.start(["auth", *services])
+
+    def configure(self, service: str, env: Mapping[str, str]) -> None:
+        """Extra environment for `service`. A process that runs without it (another
+        test folder started it first) is stopped, so the next `start` uses `env`."""
+        extra = self.stack.config.extra_env.setdefault(service, {})
+        if all(extra.get(name) == value for name, value in env.items()):
+            return
+        extra.update(env)
+        running = self.stack.processes.pop(service, None)
+        if running is not None:
+            running.stop()
 
     def login(self, email: str, password: str) -> dict[str, Any]:
         response = self.http.post(
