@@ -11,7 +11,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit import outbox
 from apps.kit.clock import utcnow
-from apps.kit.problems import Conflict, NotFound, UnprocessableContent
+from apps.kit.documents import get_or_404
+from apps.kit.problems import Conflict, UnprocessableContent
 from apps.procurement.metrics import PURCHASE_ORDERS
 from apps.procurement.models import (
     NumberCounter,
@@ -106,10 +107,7 @@ async def active_supplier(supplier_id: str) -> Supplier:
 
 
 async def load(po_id: str, session: AsyncClientSession | None = None) -> PurchaseOrder:
-    po = await PurchaseOrder.get(po_id, session=session) if len(po_id) <= 64 else None
-    if po is None:
-        raise NotFound(f"No purchase order {po_id}.")
-    return po
+    return await get_or_404(PurchaseOrder, po_id, "purchase order", session=session)
 
 
 def check_transition(po: PurchaseOrder, action: str) -> None:

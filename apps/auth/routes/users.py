@@ -13,9 +13,10 @@ from apps.auth.passwords import check_policy, hash_password
 from apps.auth.schemas import UserCreate, UserOut, UserUpdate, _distributor_rule
 from apps.auth.service import Auth
 from apps.kit.clock import utcnow
+from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import Conflict, NotFound, UnprocessableContent
+from apps.kit.problems import Conflict, UnprocessableContent
 from apps.kit.security import Principal, Role, require_roles
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
@@ -63,10 +64,7 @@ async def list_users(
 
 
 async def _user(user_id: str) -> User:
-    user = await User.get(user_id) if len(user_id) <= 64 else None
-    if user is None:
-        raise NotFound(f"No user {user_id}.")
-    return user
+    return await get_or_404(User, user_id, "user")
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="Read a user")

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import Conflict, NotFound
+from apps.kit.problems import Conflict
 from apps.kit.security import STAFF_ROLES, Principal, Role, ensure_owner, require_roles
 from apps.order.models import Address, Distributor
 from apps.order.schemas import DistributorCreate, DistributorOut, DistributorUpdate, Region
@@ -61,10 +62,7 @@ async def list_distributors(
 
 
 async def _distributor(distributor_id: str) -> Distributor:
-    distributor = await Distributor.get(distributor_id)
-    if distributor is None:
-        raise NotFound(f"No distributor {distributor_id}.")
-    return distributor
+    return await get_or_404(Distributor, distributor_id, "distributor")
 
 
 @router.get("/{distributor_id}", response_model=DistributorOut, summary="Read a distributor")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, Forbidden, NotFound, UnprocessableContent
@@ -101,9 +102,7 @@ async def list_orders(
 
 
 async def _order(order_id: str, principal: Principal) -> Order:
-    order = await Order.get(order_id)
-    if order is None:
-        raise NotFound(f"No order {order_id}.")
+    order = await get_or_404(Order, order_id, "order")
     try:
         ensure_owner(principal, order.distributor_id)
     except Forbidden:

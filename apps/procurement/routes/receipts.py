@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from apps.kit.app import Kit
+from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import NotFound, UnprocessableContent
+from apps.kit.problems import UnprocessableContent
 from apps.procurement import orders
 from apps.procurement.access import Reader, Receiver
 from apps.procurement.models import GoodsReceipt, ReceiptStatus
@@ -67,7 +68,4 @@ async def list_receipts(
 
 @router.get("/receipts/{receipt_id}", response_model=ReceiptOut, summary="Read a receipt")
 async def read_receipt(receipt_id: str, _: Reader) -> GoodsReceipt:
-    receipt = await GoodsReceipt.get(receipt_id) if len(receipt_id) <= 64 else None
-    if receipt is None:
-        raise NotFound(f"No receipt {receipt_id}.")
-    return receipt
+    return await get_or_404(GoodsReceipt, receipt_id, "receipt")

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import Conflict, NotFound, UnprocessableContent
+from apps.kit.problems import Conflict, UnprocessableContent
 from apps.procurement.access import Manager, Reader
 from apps.procurement.models import ItemType, Supplier, SupplyItem
 from apps.procurement.schemas import SupplierCreate, SupplierOut, SupplierUpdate
@@ -61,10 +62,7 @@ async def list_suppliers(
 
 
 async def _supplier(supplier_id: str) -> Supplier:
-    supplier = await Supplier.get(supplier_id) if len(supplier_id) <= 64 else None
-    if supplier is None:
-        raise NotFound(f"No supplier {supplier_id}.")
-    return supplier
+    return await get_or_404(Supplier, supplier_id, "supplier")
 
 
 @router.get("/{supplier_id}", response_model=SupplierOut, summary="Read a supplier")

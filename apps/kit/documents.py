@@ -1,0 +1,33 @@
+"""Reading one document by id, the same way in every service."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from beanie import Document
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from apps.kit.problems import NotFound
+
+DocumentT = TypeVar("DocumentT", bound=Document)
+
+# Longer than any id the services issue: such a path value is not looked up at all.
+MAX_ID_LENGTH = 128
+
+
+async def get_or_404(
+    document_type: type[DocumentT],
+    document_id: str,
+    what: str,
+    *,
+    session: AsyncClientSession | None = None,
+) -> DocumentT:
+    """The document with this id, or a 404 problem naming `what` it was."""
+    found = (
+        await document_type.get(document_id, session=session)
+        if len(document_id) <= MAX_ID_LENGTH
+        else None
+    )
+    if found is None:
+        raise NotFound(f"No {what} {document_id}.")
+    return found
