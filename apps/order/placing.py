@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.clock import utcnow
+from apps.kit.idempotency import fingerprint
 from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
 from apps.kit.security import Principal, distributor_scope
 from apps.kit.service_client import UpstreamUnavailable
@@ -56,8 +56,7 @@ def record_id_for(caller: str, key: str) -> str:
 
 
 def _fingerprint(distributor_id: str, body: OrderCreate) -> str:
-    canonical = {**body.model_dump(mode="json"), "distributor_id": distributor_id}
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+    return fingerprint({**body.model_dump(mode="json"), "distributor_id": distributor_id})
 
 
 def ordering_distributor(principal: Principal, body: OrderCreate) -> str:
@@ -78,7 +77,7 @@ async def place_order(
     parts: OrderParts, principal: Principal, body: OrderCreate, key: str
 ) -> Answer:
     distributor_id = ordering_distributor(principal, body)
-    fingerprint = _fingerprint(distributor_id, body)
+    digest = _fingerprint(distributor_id, body)
     record_id = record_id_for(principal.subject, key)
     try:
         order = await _priced_order(parts, principal, body, distributor_id)
@@ -86,16 +85,16 @@ async def place_order(
         existing = await IdempotencyRecord.get(record_id)
         if existing is None:
             raise  # nothing is stored for a request that fails validation or pricing
-        return await _replay(parts, principal, body, existing, fingerprint)
+        return await _replay(parts, principal, body, existing, digest)
     record = IdempotencyRecord(
-        id=record_id, caller=principal.subject, key=key, fingerprint=fingerprint, order_id=order.id
+        id=record_id, caller=principal.subject, key=key, fingerprint=digest, order_id=order.id
     )
     try:
         await record.insert()
     except DuplicateKeyError:
         taken = await IdempotencyRecord.get(record_id)
         assert taken is not None, "a taken key has its record"
-        return await _replay(parts, principal, body, taken, fingerprint)
+        return await _replay(parts, principal, body, taken, digest)
     return await _store_and_reserve(parts, principal, order, record_id)
 
 
@@ -166,9 +165,9 @@ async def _replay(
     principal: Principal,
     body: OrderCreate,
     record: IdempotencyRecord,
-    fingerprint: str,
+    digest: str,
 ) -> Answer:
-    if record.fingerprint != fingerprint:
+    if record.fingerprint != digest:
         raise UnprocessableContent(
             "This Idempotency-Key was used with another request body; use a new key.",
             slug="idempotency-key-reused",
