@@ -30,9 +30,10 @@ from apps.inventory.settings import InventorySettings
 from apps.inventory.stock import ReadLevelChange, StockChange
 from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
+from apps.kit.documents import get_or_404
 from apps.kit.idempotency import fingerprint
 from apps.kit.leases import hold_lease
-from apps.kit.problems import Conflict, NotFound, ServiceUnavailable
+from apps.kit.problems import Conflict, ServiceUnavailable
 
 MAX_ATTEMPTS = 20
 EXPIRY_BATCH = 200
@@ -273,10 +274,7 @@ async def _close(
 
 
 async def _existing(reservation_id: str) -> Reservation:
-    found = await Reservation.get(reservation_id)
-    if found is None:
-        raise NotFound(f"No reservation {reservation_id}.")
-    return found
+    return await get_or_404(Reservation, reservation_id, "reservation")
 
 
 async def commit(kit: AppKit, reservation_id: str, actor: str) -> Reservation:

@@ -16,6 +16,7 @@ from apps.inventory.schemas import ProductCreate, ProductOut, ProductUpdate, Sku
 from apps.inventory.stock import SOURCE
 from apps.kit.app import AppKit, Kit
 from apps.kit.clock import utcnow
+from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.outbox import record
 from apps.kit.pagination import Cursor, Page, PageLimit
@@ -106,10 +107,7 @@ async def list_products(
 
 
 async def _product(sku: str) -> Product:
-    product = await Product.get(sku.strip().upper())
-    if product is None:
-        raise NotFound(f"No product {sku}.")
-    return product
+    return await get_or_404(Product, sku.strip().upper(), "product")
 
 
 @router.get("/{sku}", response_model=ProductOut, summary="Read a product")

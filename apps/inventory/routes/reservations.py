@@ -11,7 +11,7 @@ from apps.inventory.access import ReservationReader, Reserver
 from apps.inventory.models import Reservation
 from apps.inventory.schemas import KEY_PATTERN, ReservationOut, ReservationRequest
 from apps.kit.app import Kit
-from apps.kit.problems import NotFound
+from apps.kit.documents import get_or_404
 
 router = APIRouter(prefix="/v1/reservations", tags=["reservations"])
 
@@ -57,7 +57,4 @@ async def release(reservation_id: ReservationId, principal: Reserver, kit: Kit) 
 
 @router.get("/{reservation_id}", response_model=ReservationOut, summary="Read a reservation")
 async def read(reservation_id: ReservationId, _: ReservationReader) -> ReservationOut:
-    found = await Reservation.get(reservation_id)
-    if found is None:
-        raise NotFound(f"No reservation {reservation_id}.")
-    return _out(found)
+    return _out(await get_or_404(Reservation, reservation_id, "reservation"))

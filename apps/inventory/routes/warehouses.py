@@ -12,7 +12,8 @@ from apps.inventory.access import Admin, Staff
 from apps.inventory.models import Warehouse
 from apps.inventory.schemas import WarehouseCreate, WarehouseOut, WarehouseUpdate
 from apps.kit.clock import utcnow
-from apps.kit.problems import Conflict, NotFound
+from apps.kit.documents import get_or_404
+from apps.kit.problems import Conflict
 
 router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"])
 
@@ -36,10 +37,7 @@ async def list_warehouses(_: Staff, active: bool | None = None) -> list[Warehous
 
 
 async def warehouse_or_404(code: str) -> Warehouse:
-    warehouse = await Warehouse.get(code.strip().upper())
-    if warehouse is None:
-        raise NotFound(f"No warehouse {code}.")
-    return warehouse
+    return await get_or_404(Warehouse, code.strip().upper(), "warehouse")
 
 
 @router.get("/{code}", response_model=WarehouseOut, summary="Read a warehouse")
