@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +17,7 @@ from types import TracebackType
 import httpx
 
 from apps.devstack.ports import free_port
-from apps.devstack.processes import REPO_ROOT
+from apps.devstack.processes import REPO_ROOT, ManagedProcess
 
 RULES_DIR = REPO_ROOT / "monitoring" / "rules"
 INSTALL_SCRIPT = REPO_ROOT / "tools" / "install-prometheus.sh"
@@ -68,7 +67,7 @@ def scrape_config(
     return json.dumps(config, indent=2) + "\n"
 
 
-class LocalPrometheus:
+class LocalPrometheus(ManagedProcess):
     """A Prometheus server process with its own data folder."""
 
     def __init__(
@@ -81,13 +80,12 @@ class LocalPrometheus:
         rules: Sequence[Path] | None = None,
         log: Path | None = None,
     ) -> None:
+        super().__init__("prometheus", log)
         self.data_dir = data_dir
         self.targets = dict(targets)
         self.port = port or free_port()
         self.interval_seconds = interval_seconds
         self.rules = list(rules) if rules is not None else rule_files()
-        self._log_path = log
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -97,50 +95,35 @@ class LocalPrometheus:
     def config_path(self) -> Path:
         return self.data_dir / "prometheus.yml"
 
+    def command(self) -> list[str]:
+        return [
+            binary(),
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.data_dir / 'tsdb'}",
+            "--storage.tsdb.retention.time=2d",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--log.level=warn",
+        ]
+
+    def is_ready(self) -> bool:
+        try:
+            return httpx.get(self.url + "/-/ready", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def start(self, timeout_seconds: float = 30.0) -> str:
+        """Write the scrape config, start, wait until ready; answers the URL."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             scrape_config(self.targets, interval_seconds=self.interval_seconds, rules=self.rules)
         )
-        log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(  # noqa: S603 - Debian's binary, fixed arguments
-            [
-                binary(),
-                f"--config.file={self.config_path}",
-                f"--storage.tsdb.path={self.data_dir / 'tsdb'}",
-                "--storage.tsdb.retention.time=2d",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout_seconds
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"prometheus exited with {self._process.returncode}; see {self._log_path}"
-                )
-            try:
-                if httpx.get(self.url + "/-/ready", timeout=1.0).status_code == 200:
-                    return self.url
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"prometheus was not ready within {timeout_seconds} s")
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        process, self._process = self._process, None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self.spawn()
+        try:
+            self.wait_ready(timeout_seconds)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self.url
 
     def __enter__(self) -> LocalPrometheus:
         self.start()
