@@ -90,8 +90,9 @@ def test_cluster_is_the_pulumi_eks_component(eks_run: OfflineRun) -> None:
     assert key.inputs["enableKeyRotation"] is True
     (vpc,) = eks_run.of_type("aws:ec2/vpc:Vpc")
     assert inputs["vpcId"] == f"{vpc.name}-id"
-    assert inputs["privateSubnetIds"] == [f"{s.name}-id" for s in subnets(eks_run, "private")]
-    assert inputs["publicSubnetIds"] == [f"{s.name}-id" for s in subnets(eks_run, "public")]
+    for tier in ("private", "public"):
+        declared = sorted(f"{s.name}-id" for s in subnets(eks_run, tier))
+        assert sorted(inputs[f"{tier}SubnetIds"]) == declared  # order carries no meaning
     assert inputs["endpointPrivateAccess"] is True
     assert inputs["endpointPublicAccess"] is True
     assert inputs["publicAccessCidrs"] == eks.public_access_cidrs
@@ -141,7 +142,9 @@ def test_managed_node_groups(eks_run: OfflineRun) -> None:
         inputs = group.inputs
         assert inputs["cluster"].endswith("$eks:index:Cluster::glosleep-eks")
         assert inputs["nodeRole"].endswith("$aws:iam/role:Role::glosleep-eks-nodes")
-        assert inputs["subnetIds"] == [f"{s.name}-id" for s in subnets(eks_run, "private")]
+        assert sorted(inputs["subnetIds"]) == sorted(
+            f"{s.name}-id" for s in subnets(eks_run, "private")
+        )
         assert inputs["instanceTypes"] == settings.instance_types
         assert inputs["capacityType"] == settings.capacity_type
         assert inputs["scalingConfig"] == {
