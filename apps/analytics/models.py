@@ -13,9 +13,11 @@ from beanie import Document
 from pydantic import Field
 from pymongo import IndexModel
 
+from apps.kit.documents import KeyedDocument
 
-class OrderFact(Document):
-    id: str  # type: ignore[assignment]  # the order id
+
+class OrderFact(KeyedDocument):
+    id: str  # the order id
     number: str
     distributor_id: str
     distributor_name: str
@@ -39,11 +41,11 @@ class OrderFact(Document):
         ]
 
 
-class LevelVersion(Document):
+class LevelVersion(KeyedDocument):
     """One version of a stock level (sku, warehouse); the highest one at a time is
     the position then."""
 
-    id: str  # type: ignore[assignment]  # "<sku>|<warehouse>|<version>"
+    id: str  # "<sku>|<warehouse>|<version>"
     sku: str
     warehouse_code: str
     version: int
@@ -56,10 +58,10 @@ class LevelVersion(Document):
         indexes = [IndexModel([("at", pymongo.ASCENDING)])]
 
 
-class ReceiptCost(Document):
+class ReceiptCost(KeyedDocument):
     """A unit cost paid for a SKU (from stock.received); the latest values stock."""
 
-    id: str  # type: ignore[assignment]  # "<receipt_id>|<sku>"
+    id: str  # "<receipt_id>|<sku>"
     sku: str
     unit_cost_paise: int
     at: datetime
@@ -68,8 +70,8 @@ class ReceiptCost(Document):
         name = "receipt_costs"
 
 
-class ProductFact(Document):
-    id: str  # type: ignore[assignment]  # the SKU
+class ProductFact(KeyedDocument):
+    id: str  # the SKU
     name: str | None = None
     category: str | None = None
     unit_price_paise: int | None = None
@@ -82,8 +84,8 @@ class ProductFact(Document):
         name = "product_facts"
 
 
-class PurchaseOrderFact(Document):
-    id: str  # type: ignore[assignment]  # the PO id
+class PurchaseOrderFact(KeyedDocument):
+    id: str  # the PO id
     number: str
     supplier_id: str
     supplier_name: str

@@ -6,16 +6,16 @@ from datetime import datetime
 from typing import Any
 
 import pymongo
-from beanie import Document
 from pydantic import Field
 from pymongo import IndexModel
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 from apps.kit.ids import new_id
 
 
-class User(Document):
-    id: str = Field(default_factory=lambda: new_id("usr"))  # type: ignore[assignment]
+class User(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("usr"))
     email: str
     display_name: str
     roles: list[str]
@@ -35,11 +35,11 @@ class User(Document):
         ]
 
 
-class RefreshToken(Document):
+class RefreshToken(KeyedDocument):
     """An opaque refresh token, stored only as its SHA-256. Every use rotates
     it; presenting a used one again revokes its whole family."""
 
-    id: str = Field(default_factory=lambda: new_id("rtk"))  # type: ignore[assignment]
+    id: str = Field(default_factory=lambda: new_id("rtk"))
     token_hash: str
     family_id: str
     user_id: str
@@ -58,8 +58,8 @@ class RefreshToken(Document):
         ]
 
 
-class SigningKey(Document):
-    id: str  # type: ignore[assignment]  # the key id (kid)
+class SigningKey(KeyedDocument):
+    id: str  # the key id (kid)
     private_pem: str
     public_jwk: dict[str, Any]
     created_at: datetime = Field(default_factory=utcnow)
@@ -70,8 +70,8 @@ class SigningKey(Document):
         indexes = [IndexModel([("created_at", pymongo.DESCENDING)])]
 
 
-class ServiceAccount(Document):
-    id: str  # type: ignore[assignment]  # the client id
+class ServiceAccount(KeyedDocument):
+    id: str  # the client id
     secret_hash: str
     scopes: list[str]
     active: bool = True
@@ -81,10 +81,10 @@ class ServiceAccount(Document):
         name = "service_accounts"
 
 
-class LoginFailures(Document):
+class LoginFailures(KeyedDocument):
     """Failed logins in the current window, per account or per client address."""
 
-    id: str  # type: ignore[assignment]  # "account:<email>" or "address:<ip>"
+    id: str  # "account:<email>" or "address:<ip>"
     failures: int = 0
     window_started_at: datetime
     expires_at: datetime
@@ -94,8 +94,8 @@ class LoginFailures(Document):
         indexes = [IndexModel([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=0)]
 
 
-class AuditEntry(Document):
-    id: str = Field(default_factory=lambda: new_id("aud"))  # type: ignore[assignment]
+class AuditEntry(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("aud"))
     action: str
     at: datetime = Field(default_factory=utcnow)
     actor: str | None = None

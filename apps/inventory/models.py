@@ -7,11 +7,11 @@ from enum import StrEnum
 from typing import Any
 
 import pymongo
-from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 from apps.kit.ids import new_id
 
 
@@ -22,8 +22,8 @@ class Category(StrEnum):
     MATERIAL = "material"
 
 
-class Product(Document):
-    id: str  # type: ignore[assignment]  # the SKU
+class Product(KeyedDocument):
+    id: str  # the SKU
     name: str
     category: Category
     size: str | None = None
@@ -44,8 +44,8 @@ class Product(Document):
         ]
 
 
-class Warehouse(Document):
-    id: str  # type: ignore[assignment]  # the warehouse code
+class Warehouse(KeyedDocument):
+    id: str  # the warehouse code
     name: str
     address: str
     active: bool = True
@@ -60,11 +60,11 @@ def level_id(sku: str, warehouse_code: str) -> str:
     return f"{sku}@{warehouse_code}"
 
 
-class StockLevel(Document):
+class StockLevel(KeyedDocument):
     """One level per SKU and warehouse. `available` is on_hand - reserved and is
     never stored; `version` rises by one with every change."""
 
-    id: str  # type: ignore[assignment]  # "<sku>@<warehouse_code>"
+    id: str  # "<sku>@<warehouse_code>"
     sku: str
     warehouse_code: str
     on_hand: int = 0
@@ -95,11 +95,11 @@ class MovementKind(StrEnum):
     COMMIT = "commit"
 
 
-class Movement(Document):
+class Movement(KeyedDocument):
     """The append-only ledger: one entry per change of one level. Per SKU and
     warehouse, the on_hand deltas sum to on_hand and the reserved deltas to reserved."""
 
-    id: str = Field(default_factory=lambda: new_id("mov"))  # type: ignore[assignment]
+    id: str = Field(default_factory=lambda: new_id("mov"))
     sku: str
     warehouse_code: str
     kind: MovementKind
@@ -147,11 +147,11 @@ class ShortLine(BaseModel):
     available: int
 
 
-class Reservation(Document):
+class Reservation(KeyedDocument):
     """Keyed by the caller's id (the order id). A rejection is kept, so a replay
     answers the same; a release of an unknown id leaves a tombstone."""
 
-    id: str  # type: ignore[assignment]  # the caller's reservation id
+    id: str  # the caller's reservation id
     status: ReservationStatus
     fingerprint: str
     lines: list[ReservationLine]
@@ -169,11 +169,11 @@ class Reservation(Document):
         ]
 
 
-class Operation(Document):
+class Operation(KeyedDocument):
     """A receipt, adjustment or transfer, stored under its client-supplied key so
     a retry replays the first answer instead of changing stock twice."""
 
-    id: str  # type: ignore[assignment]  # "<kind>:<client key>"
+    id: str  # "<kind>:<client key>"
     kind: str
     key: str
     fingerprint: str

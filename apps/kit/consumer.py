@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 from apps.kit.events import Event, EventPage
 from apps.kit.leases import Lease, hold_lease
 from apps.kit.metrics import counter, gauge
@@ -29,8 +30,8 @@ LAG_SECONDS = gauge(
 Handler = Callable[[Event, AsyncClientSession], Awaitable[None]]
 
 
-class ProcessedEvent(Document):
-    id: str  # type: ignore[assignment]  # the event id
+class ProcessedEvent(KeyedDocument):
+    id: str  # the event id
     source: str
     type: str
     processed_at: datetime = Field(default_factory=utcnow)
@@ -39,8 +40,8 @@ class ProcessedEvent(Document):
         name = "processed_events"
 
 
-class ConsumerCursor(Document):
-    id: str  # type: ignore[assignment]  # the source
+class ConsumerCursor(KeyedDocument):
+    id: str  # the source
     after: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
 

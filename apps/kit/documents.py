@@ -11,6 +11,14 @@ from apps.kit.problems import NotFound
 
 DocumentT = TypeVar("DocumentT", bound=Document)
 
+
+class KeyedDocument(Document):
+    """A document whose `_id` is a string: a natural key (a SKU, a client id, an
+    event id) or a `new_id(...)`. Every service's documents are keyed this way."""
+
+    id: str  # type: ignore[assignment]  # Beanie declares `id` as an optional ObjectId
+
+
 # Longer than any id the services issue: such a path value is not looked up at all.
 MAX_ID_LENGTH = 128
 

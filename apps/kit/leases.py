@@ -8,16 +8,16 @@ import secrets
 import socket
 from datetime import datetime, timedelta
 
-from beanie import Document
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 
 PROCESS_HOLDER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-class Lease(Document):
-    id: str  # type: ignore[assignment]  # the work's name
+class Lease(KeyedDocument):
+    id: str  # the work's name
     holder: str
     expires_at: datetime
 

@@ -21,6 +21,7 @@ from pymongo.errors import BulkWriteError
 
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 from apps.kit.events import Event, EventPage
 from apps.kit.ids import new_id
 from apps.kit.leases import Lease, hold_lease
@@ -34,8 +35,8 @@ RELAY_BATCH = 500
 DUPLICATE_KEY = 11000
 
 
-class OutboxEvent(Document):
-    id: str = Field(default_factory=lambda: new_id("evt"))  # type: ignore[assignment]
+class OutboxEvent(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("evt"))
     type: str
     source: str
     occurred_at: datetime = Field(default_factory=utcnow)
@@ -58,8 +59,8 @@ class OutboxEvent(Document):
         ]
 
 
-class OutboxCounter(Document):
-    id: str  # type: ignore[assignment]
+class OutboxCounter(KeyedDocument):
+    id: str
     value: int = 0
 
     class Settings:

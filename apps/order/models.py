@@ -7,11 +7,11 @@ from enum import StrEnum
 from typing import Annotated
 
 import pymongo
-from beanie import Document
 from pydantic import BaseModel, Field, StringConstraints
 from pymongo import IndexModel
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 from apps.kit.ids import new_id
 
 IDEMPOTENCY_KEY_TTL_SECONDS = 86_400
@@ -31,8 +31,8 @@ class Address(BaseModel):
     country: Country = "IN"
 
 
-class Distributor(Document):
-    id: str  # type: ignore[assignment]  # dst_<slug>
+class Distributor(KeyedDocument):
+    id: str  # dst_<slug>
     name: str
     gstin: str
     region: str
@@ -91,8 +91,8 @@ class Transition(BaseModel):
     note: str | None = None
 
 
-class Order(Document):
-    id: str = Field(default_factory=lambda: new_id("ord"))  # type: ignore[assignment]
+class Order(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("ord"))
     number: str
     status: OrderStatus = OrderStatus.PENDING
     distributor_id: str
@@ -125,23 +125,23 @@ class Order(Document):
         ]
 
 
-class OrderCounter(Document):
+class OrderCounter(KeyedDocument):
     """The last order number of a year (`SO-2026`)."""
 
-    id: str  # type: ignore[assignment]
+    id: str
     value: int = 0
 
     class Settings:
         name = "order_counters"
 
 
-class IdempotencyRecord(Document):
+class IdempotencyRecord(KeyedDocument):
     """One order-placing request per (caller, Idempotency-Key): the request's
     fingerprint and the order it created. The 201 answer is the order as of its
     outcome (kept in its history); `status_code` 202 marks an answer given
     while the order was PENDING."""
 
-    id: str  # type: ignore[assignment]  # sha256(caller, key)
+    id: str  # sha256(caller, key)
     caller: str
     key: str
     fingerprint: str

@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 import pymongo
-from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import KeyedDocument
 from apps.kit.ids import new_id
 
 
@@ -36,8 +36,8 @@ class SupplyItem(BaseModel):
     order_multiple: int = 1
 
 
-class Supplier(Document):
-    id: str = Field(default_factory=lambda: new_id("sup"))  # type: ignore[assignment]
+class Supplier(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("sup"))
     name: str
     contact_name: str
     contact_email: str
@@ -88,8 +88,8 @@ class POLine(BaseModel):
     received_quantity: int = 0
 
 
-class PurchaseOrder(Document):
-    id: str = Field(default_factory=lambda: new_id("po"))  # type: ignore[assignment]
+class PurchaseOrder(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("po"))
     number: str
     supplier_id: str
     supplier_name: str
@@ -121,8 +121,8 @@ class PurchaseOrder(Document):
         ]
 
 
-class NumberCounter(Document):
-    id: str  # type: ignore[assignment]  # "PO-<year>"
+class NumberCounter(KeyedDocument):
+    id: str  # "PO-<year>"
     value: int = 0
 
     class Settings:
@@ -143,8 +143,8 @@ class ReceiptLine(BaseModel):
     unit_cost_paise: int
 
 
-class GoodsReceipt(Document):
-    id: str = Field(default_factory=lambda: new_id("grn"))  # type: ignore[assignment]
+class GoodsReceipt(KeyedDocument):
+    id: str = Field(default_factory=lambda: new_id("grn"))
     po_id: str
     po_number: str
     idempotency_key: str | None = None
@@ -172,11 +172,11 @@ class GoodsReceipt(Document):
         ]
 
 
-class StockSignal(Document):
+class StockSignal(KeyedDocument):
     """What inventory's feed says about one SKU: its reorder point and quantity
     (from stock.low), and the latest stock level per warehouse (highest version)."""
 
-    id: str  # type: ignore[assignment]  # the SKU
+    id: str  # the SKU
     reorder_point: int | None = None
     reorder_quantity: int | None = None
     low_at: datetime | None = None
