@@ -41,8 +41,8 @@ lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install ## mypy --strict over the services, the Pulumi program, its policy pack and ops tools
-	$(BIN)/mypy apps platform/glosleep_platform platform/glosleep_ops platform/policy stacks tests/platform
+typecheck: install ## mypy --strict over the services, the Pulumi program, its policy pack, ops tools and the tests
+	$(BIN)/mypy apps platform/glosleep_platform platform/glosleep_ops platform/policy stacks tests
 
 pytest: install ## The test suite (embedded database unless MONGO_URL is set)
 	$(BIN)/pytest

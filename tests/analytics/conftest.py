@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 import boto3
 import pytest
@@ -11,7 +12,7 @@ from tests.procurement.support import use_fast_loops
 from tests.support.platform import Platform
 
 EXPORT_BUCKET = "glosleep-test-exports"
-REGION = "ap-south-1"
+REGION: Final = "ap-south-1"  # Final keeps the literal type boto3 wants
 AWS_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 

@@ -19,6 +19,8 @@ from apps.analytics.queries import (
     FunnelQuery,
     ProcurementQuery,
     PurchaseHistoryQuery,
+    Ranking,
+    ReportQuery,
     SalesGroup,
     SalesQuery,
     StockQuery,
@@ -324,9 +326,10 @@ def business_events() -> Feed:
     return feed
 
 
-QUERIES: list[tuple[str, Any]] = [("sales", SalesQuery(group_by=group)) for group in SalesGroup] + [
+QUERIES: list[tuple[str, ReportQuery]] = [
+    *(("sales", SalesQuery(group_by=group)) for group in SalesGroup),
     ("sales", SalesQuery(from_=date(2026, 3, 1), to=date(2026, 3, 31), category="pillow")),
-    ("top-products", TopProductsQuery(by="revenue")),
+    ("top-products", TopProductsQuery(by=Ranking.REVENUE)),
     ("order-funnel", FunnelQuery()),
     ("order-funnel", FunnelQuery(region="west")),
     ("stock", StockQuery()),
@@ -351,7 +354,7 @@ async def test_reports_from_known_events(read_models: None) -> None:
         (r.report, str(q)): r
         for r, (_, q) in zip(await _deliver(business_events().events), QUERIES, strict=True)
     }
-    by_month = reports[("sales", str(SalesQuery(group_by="month")))].rows
+    by_month = reports[("sales", str(SalesQuery(group_by=SalesGroup.MONTH)))].rows
     # March: order 1 only (2 cancelled, 3 rejected); April: order 4.
     assert [(r["group"], r["orders"], r["units"], r["net_revenue_paise"]) for r in by_month] == [
         ("2026-03", 1, 6, 2 * 1_500_000 + 4 * 50_000),

@@ -68,7 +68,7 @@ def test_bad_bodies_on_every_route_are_4xx_problems(inventory: Inventory, body: 
 
 def test_bad_path_and_query_parameters_are_4xx(inventory: Inventory) -> None:
     admin = inventory.admin
-    for path, params in [
+    cases: list[tuple[str, dict[str, str | list[str]]]] = [
         ("/v1/products", {"limit": "0"}),
         ("/v1/products", {"limit": "many"}),
         ("/v1/products", {"category": "sofa"}),
@@ -87,7 +87,8 @@ def test_bad_path_and_query_parameters_are_4xx(inventory: Inventory) -> None:
         ("/v1/reservations/" + "x" * 200, {}),
         ("/v1/reservations/bad id", {}),
         ("/v1/products/" + "A" * 100, {}),
-    ]:
+    ]
+    for path, params in cases:
         for headers in (admin, inventory.service):
             assert_client_error(inventory.get(path, headers, **params))
     for path in ("/v1/reservations/" + "x" * 200, "/v1/receipts/a%20b", "/v1/adjustments/%00"):

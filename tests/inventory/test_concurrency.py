@@ -8,16 +8,18 @@ import asyncio
 import random
 import secrets
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from tests.inventory.conftest import Inventory
 
+# A call: method, URL and JSON body (None for none).
+Call = tuple[str, str, dict[str, Any] | None]
 
-async def _gather(
-    calls: list[tuple[str, str, dict[str, Any] | None]], headers: dict[str, str]
-) -> list[httpx.Response]:
+
+async def _gather(calls: Sequence[Call], headers: dict[str, str]) -> list[httpx.Response]:
     """Send every call at once, each on its own connection."""
     limits = httpx.Limits(max_connections=len(calls))
     async with httpx.AsyncClient(timeout=120.0, limits=limits, headers=headers) as client:
@@ -26,9 +28,7 @@ async def _gather(
         )
 
 
-def _race(
-    inventory: Inventory, calls: list[tuple[str, str, dict[str, Any] | None]]
-) -> list[httpx.Response]:
+def _race(inventory: Inventory, calls: Sequence[Call]) -> list[httpx.Response]:
     return asyncio.run(_gather(calls, inventory.service))
 
 
@@ -44,7 +44,7 @@ def test_racing_reservations_never_oversell(inventory: Inventory) -> None:
     for _ in range(30):
         skus = chooser.sample(sorted(on_hand), chooser.randint(1, 3))
         wanted["ord_" + secrets.token_hex(8)] = {s: chooser.randint(1, 2) for s in skus}
-    calls: list[tuple[str, str, dict[str, Any] | None]] = [
+    calls: list[Call] = [
         (
             "PUT",
             inventory.url(f"/v1/reservations/{rid}"),
@@ -108,9 +108,9 @@ def test_racing_reservations_never_oversell(inventory: Inventory) -> None:
             for line in body["lines"]:
                 shipped[line["sku"]] += line["quantity"]
     for sku, quantity in on_hand.items():
-        levels = inventory.levels(sku).values()
-        assert sum(level["reserved"] for level in levels) == 0
-        assert sum(level["on_hand"] for level in levels) == quantity - shipped[sku]
+        final = inventory.levels(sku).values()
+        assert sum(level["reserved"] for level in final) == 0
+        assert sum(level["on_hand"] for level in final) == quantity - shipped[sku]
     inventory.assert_invariants(sorted(on_hand))
 
 

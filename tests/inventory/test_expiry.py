@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
@@ -100,7 +101,7 @@ def test_an_uncommitted_reservation_expires_exactly_once(
 def _counts(mongo_url: str, database: str) -> dict[str, Any]:
     client: MongoClient[dict[str, Any]]
     with MongoClient(mongo_url) as client:
-        db = client[database]
+        db: Database[dict[str, Any]] = client[database]
         return {
             "products": db.products.count_documents({}),
             "warehouses": sorted(w["_id"] for w in db.warehouses.find()),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.1) -> Any:
+def wait_for(
+    check: Callable[[], T | Literal[False] | None], *, timeout: float = 20.0, every: float = 0.1
+) -> T:
     """Poll until `check()` answers something truthy and answer it; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
