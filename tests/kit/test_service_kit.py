@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
 import jwt
@@ -109,7 +110,7 @@ def test_errors_are_problem_json(probe: ServiceProcess) -> None:
 
 
 def test_chunked_oversize_body_is_413(probe: ServiceProcess) -> None:
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(40):
             yield b" " * 65_536
 
