@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -108,7 +109,10 @@ class JwksTokenVerifier:
     """Verifies tokens against a JWKS endpoint: keys cached, refetched when the
     cache is old or a token names a key id not seen yet (key rotation)."""
 
-    MIN_REFRESH_INTERVAL = 5.0
+    # At most one fetch per interval, whatever key ids tokens name, so forged kids
+    # cannot flood auth; a token with a new kid waits for the next allowed fetch
+    # instead of being refused (right after a key rotation, that is every token).
+    MIN_REFRESH_INTERVAL = 1.0
 
     def __init__(
         self,
@@ -125,37 +129,43 @@ class JwksTokenVerifier:
         self._cache_seconds = cache_seconds
         self._http = http
         self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = -math.inf
         self._lock = asyncio.Lock()
 
-    async def _refresh(self, *, force: bool) -> None:
+    async def _fetch(self) -> None:
+        try:
+            response = await self._http.get(self._url, timeout=5.0)
+            response.raise_for_status()
+            document = response.json()
+        except (httpx.HTTPError, ValueError):
+            if self._keys:
+                return  # keep serving with the keys we have
+            raise ServiceUnavailable("The token signing keys cannot be fetched.") from None
+        keys = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("kty") == "EC" and isinstance(jwk.get("kid"), str):
+                keys[jwk["kid"]] = ECAlgorithm.from_jwk(json.dumps(jwk))
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def _key(self, kid: str) -> Any | None:
         async with self._lock:
             age = time.monotonic() - self._fetched_at
-            if (force and age < self.MIN_REFRESH_INTERVAL) or (
-                not force and age < self._cache_seconds
-            ):
-                return
-            try:
-                response = await self._http.get(self._url, timeout=5.0)
-                response.raise_for_status()
-                document = response.json()
-            except (httpx.HTTPError, ValueError):
-                if self._keys:
-                    return  # keep serving with the keys we have
-                raise ServiceUnavailable("The token signing keys cannot be fetched.") from None
-            keys = {}
-            for jwk in document.get("keys", []):
-                if jwk.get("kty") == "EC" and isinstance(jwk.get("kid"), str):
-                    keys[jwk["kid"]] = ECAlgorithm.from_jwk(json.dumps(jwk))
-            self._keys = keys
-            self._fetched_at = time.monotonic()
+            if age >= self._cache_seconds:
+                await self._fetch()
+            elif kid not in self._keys:
+                # Another request may have fetched it while this one waited for the lock.
+                wait = self.MIN_REFRESH_INTERVAL - age
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._fetch()
+            return self._keys.get(kid)
 
     async def verify(self, token: str) -> Principal:
         kid = token_kid(token)
-        await self._refresh(force=False)
-        if kid not in self._keys:
-            await self._refresh(force=True)
         key = self._keys.get(kid)
+        if key is None or time.monotonic() - self._fetched_at >= self._cache_seconds:
+            key = await self._key(kid)
         if key is None:
             raise Unauthorized("The access token is signed by an unknown key.")
         claims = decode_access_token(token, key, issuer=self._issuer, audience=self._audience)

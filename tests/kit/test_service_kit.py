@@ -28,6 +28,23 @@ def test_token_from_auth_is_verified_by_another_service(
     assert response.json()["kind"] == "user"
 
 
+def test_token_signed_right_after_a_key_rotation_is_accepted(
+    auth_platform: Platform, probe: ServiceProcess
+) -> None:
+    # The probe has just fetched auth's keys; then auth rotates and signs with the
+    # new key. The probe must fetch again for the new kid, not refuse the token.
+    assert httpx.get(probe.url + "/v1/whoami", headers=auth_platform.as_role("sales")).is_success
+    rotated = auth_platform.http.post(
+        auth_platform.url("auth", "/v1/keys/rotate"), headers=bearer(auth_platform.admin_token())
+    )
+    assert rotated.status_code == 200
+    user = auth_platform.create_user("analyst")
+    fresh = auth_platform.login(user["email"], user["password"])["access_token"]
+    assert jwt.get_unverified_header(fresh)["kid"] == rotated.json()["kid"]
+    response = httpx.get(probe.url + "/v1/whoami", headers=bearer(fresh))
+    assert response.status_code == 200, response.text
+
+
 def test_tampered_expired_and_missing_tokens_are_401(
     auth_platform: Platform, probe: ServiceProcess
 ) -> None:
