@@ -54,6 +54,7 @@ def serve(app_factory: Callable[[SettingsT], FastAPI], settings_type: type[Setti
         access_log=False,
         server_header=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         lifespan="on",
     )

@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     service_client_secret: SecretStr | None = None
 
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=64 * 1_048_576)
+    # The proxies whose X-Forwarded-For is believed (comma-separated addresses or
+    # networks): in a cluster, the pod network the Gateway's Envoy pods live in, so the
+    # client address (login throttling, audit) is the caller's, not the Gateway's.
+    forwarded_allow_ips: str = Field(default="127.0.0.1", min_length=1, max_length=500)
     # After SIGTERM: how long /readyz reports false before the server stops
     # accepting, so load balancers take the pod out first.
     shutdown_drain_seconds: float = Field(default=2.0, ge=0, le=60)

@@ -59,6 +59,9 @@ def service_environment(
         "MAX_BODY_BYTES": str(MAX_BODY_BYTES),
         "SHUTDOWN_DRAIN_SECONDS": str(scaling.shutdown_drain_seconds),
         "SHUTDOWN_TIMEOUT_SECONDS": str(scaling.shutdown_timeout_seconds),
+        # Believe X-Forwarded-For only from pods (the Gateway's Envoy), so login
+        # throttling and the audit see the client's address, not the Gateway's.
+        "FORWARDED_ALLOW_IPS": settings.pod_network,
     }
     if spec.name == AUTH:
         env["AUTH_BOOTSTRAP_ADMIN_EMAIL"] = settings.bootstrap_admin_email

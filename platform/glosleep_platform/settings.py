@@ -107,6 +107,9 @@ class KindSettings(_CamelModel):
     metrics_server_chart_version: str = "3.13.0"
 
 
+KIND_POD_SUBNET = "10.244.0.0/16"
+
+
 class NodeGroupSettings(_CamelModel):
     name: DnsLabel
     instance_types: list[str] = Field(min_length=1)
@@ -197,6 +200,14 @@ class PlatformSettings(_Model):
             "cost-center": self.cost_center,
             "managed-by": "pulumi",
         }
+
+    @property
+    def pod_network(self) -> str:
+        """Where pod addresses come from: kind's default pod subnet (cluster.yaml keeps
+        it), or on EKS the VPC itself (the VPC CNI gives pods VPC addresses)."""
+        if self.eks is not None:
+            return self.eks.vpc_cidr
+        return KIND_POD_SUBNET
 
     def require_kind(self) -> KindSettings:
         if self.kind is None:

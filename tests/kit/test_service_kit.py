@@ -45,6 +45,20 @@ def test_token_signed_right_after_a_key_rotation_is_accepted(
     assert response.status_code == 200, response.text
 
 
+def test_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy(
+    auth_platform: Platform, probe: ServiceProcess
+) -> None:
+    headers = {**auth_platform.as_role("sales"), "X-Forwarded-For": "203.0.113.7"}
+    # The probe trusts 127.0.0.1 (the default): the Gateway's client address counts.
+    assert httpx.get(probe.url + "/v1/whoami", headers=headers).json()["address"] == ("203.0.113.7")
+    distrustful = start_probe(auth_platform, FORWARDED_ALLOW_IPS="10.9.9.0/24")
+    try:
+        answer = httpx.get(distrustful.url + "/v1/whoami", headers=headers).json()
+        assert answer["address"] == "127.0.0.1"  # a forged header from an untrusted peer
+    finally:
+        distrustful.stop()
+
+
 def test_tampered_expired_and_missing_tokens_are_401(
     auth_platform: Platform, probe: ServiceProcess
 ) -> None:

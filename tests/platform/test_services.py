@@ -108,6 +108,8 @@ def test_environment_follows_the_architecture(
         stack_settings.services.shutdown_timeout_seconds
     )
     assert "DEV_MODE" not in config
+    expected_network = "10.244.0.0/16" if stack_settings.stack == "kind" else "10.0.0.0/16"
+    assert config["FORWARDED_ALLOW_IPS"] == expected_network
     if service == "auth":
         assert "JWKS_URL" not in config
     else:

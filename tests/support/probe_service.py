@@ -8,7 +8,7 @@ import asyncio
 from typing import Annotated
 
 from beanie import Document
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import Field
 
 from apps.kit.app import create_app
@@ -39,8 +39,13 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/whoami")
-async def whoami(principal: CurrentPrincipal) -> dict[str, object]:
-    return {"subject": principal.subject, "roles": sorted(principal.roles), "kind": principal.kind}
+async def whoami(principal: CurrentPrincipal, request: Request) -> dict[str, object]:
+    return {
+        "subject": principal.subject,
+        "roles": sorted(principal.roles),
+        "kind": principal.kind,
+        "address": request.client.host if request.client else None,
+    }
 
 
 @router.get("/admin-only")
