@@ -56,6 +56,11 @@ def _secret(o: dict[str, Any]) -> None:
     o["stringData"] = sorted(o.get("stringData", {}))  # generated values differ per stack
 
 
+def _config_map(o: dict[str, Any]) -> None:
+    if "FORWARDED_ALLOW_IPS" in o.get("data", {}):
+        o["data"]["FORWARDED_ALLOW_IPS"] = "<pod network: kind's pod subnet or eks.vpcCidr>"
+
+
 def _analytics_env(o: dict[str, Any]) -> None:
     for key in ("EXPORT_BUCKET", "AWS_REGION"):  # eks: the export bucket
         o["data"].pop(key, None)
@@ -76,6 +81,7 @@ BY_KIND = {
     "HTTPRoute": _route,
     "EnvoyProxy": _proxy,
     "Secret": _secret,
+    "ConfigMap": _config_map,
 }
 BY_OBJECT = {
     ("ConfigMap", "analytics-env"): _analytics_env,
