@@ -230,7 +230,7 @@ class RecordingMonitor(MockMonitor):
         self.recording.pending_secret_outputs = list(request.additionalSecretOutputs)
         self.recording.pending_parent = str(request.parent)
         _references_as_urns(request.object)
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # untyped SDK
 
 
 def _references_as_urns(value: Any) -> None:

@@ -79,7 +79,7 @@ def pod_template(
     mounts: list[SecretMount],
 ) -> PodTemplateSpecArgsDict:
     volumes: list[VolumeArgsDict] = [{"name": "tmp", "empty_dir": {"size_limit": "64Mi"}}]
-    volume_mounts: list[VolumeMountArgsDict] = [{"name": "tmp", "mount_path": "/tmp"}]  # noqa: S108
+    volume_mounts: list[VolumeMountArgsDict] = [{"name": "tmp", "mount_path": "/tmp"}]  # noqa: S108 - an emptyDir
     for mount in mounts:
         volumes.append(
             {

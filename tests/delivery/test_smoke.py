@@ -3,26 +3,17 @@ the real services (their own URLs instead of the Gateway's prefixes)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+import importlib
 from types import ModuleType
 
 import pytest
 
 from tests.support.platform import ADMIN_EMAIL, Platform
 
-SMOKE = Path(__file__).resolve().parents[2] / "tools" / "smoke.py"
-
 
 def _smoke_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("smoke", SMOKE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["smoke"] = module
-    spec.loader.exec_module(module)
-    return module
+    # tools/ is a folder of scripts on pytest's path, loaded by name as in test_workflows.
+    return importlib.import_module("smoke")
 
 
 @pytest.fixture(scope="module")

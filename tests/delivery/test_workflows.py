@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-sys.path.insert(0, str(ROOT / "tools"))
-# tools/ is a folder of scripts, not a package: load the linter driver by name.
+# tools/ is a folder of scripts, not a package (pytest puts it on the path): load the
+# linter driver by name.
 lint_workflows: Any = importlib.import_module("lint_workflows")
 
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")

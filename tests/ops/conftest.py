@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "platform") not in sys.path:
-    sys.path.insert(0, str(ROOT / "platform"))
-
-from glosleep_ops.resources import Resource, declared, to_json  # noqa: E402 - needs the path above
+from glosleep_ops.resources import Resource, declared, to_json
 
 
 @pytest.fixture(scope="session")

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _prepare_path() -> None:
-    for path in (ROOT, ROOT / "platform"):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
-
-
-_prepare_path()
-
-from glosleep_platform.offline import OfflineRun  # noqa: E402
-from glosleep_platform.settings import PlatformSettings, load_settings_file  # noqa: E402
-from tests.platform.helpers import STACKS, offline  # noqa: E402
+from glosleep_platform.offline import OfflineRun
+from glosleep_platform.settings import PlatformSettings, load_settings_file
+from tests.platform.helpers import STACKS, offline
 
 
 @pytest.fixture(scope="session")

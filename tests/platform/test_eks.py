@@ -29,9 +29,9 @@ def test_vpc_spans_three_zones_with_public_and_private_subnets(eks_run: OfflineR
     public, private = subnets(eks_run, "public"), subnets(eks_run, "private")
     assert sorted(s.inputs["availabilityZone"] for s in public) == eks.availability_zones
     assert sorted(s.inputs["availabilityZone"] for s in private) == eks.availability_zones
-    vpc = ipaddress.ip_network(eks.vpc_cidr)
-    cidrs = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in public + private]
-    assert all(c.subnet_of(vpc) for c in cidrs)  # type: ignore[arg-type]
+    vpc = ipaddress.IPv4Network(eks.vpc_cidr)
+    cidrs = [ipaddress.IPv4Network(s.inputs["cidrBlock"]) for s in public + private]
+    assert all(c.subnet_of(vpc) for c in cidrs)
     assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])
     assert {c.prefixlen for c in cidrs[:3]} == {24}
     assert {c.prefixlen for c in cidrs[3:]} == {20}
