@@ -3,8 +3,6 @@ flat values, in a stable order) that renders as JSON or CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -31,6 +29,7 @@ from apps.analytics.queries import (
     StockQuery,
     TopProductsQuery,
 )
+from apps.kit.csv_cells import csv_text
 
 FUNNEL_STAGES = ("placed", "confirmed", "rejected", "cancelled", "shipped", "delivered")
 SECONDS_PER_DAY = 86_400
@@ -43,18 +42,7 @@ class Report(BaseModel):
     rows: list[dict[str, Any]]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=self.columns, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: _cell(v) for k, v in row.items()})
-        return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else value
+        return csv_text(self.columns, self.rows)
 
 
 def _report(

