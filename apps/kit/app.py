@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from apps.kit import health as health_routes
 from apps.kit.database import Database
 from apps.kit.error_handlers import install_error_handlers
+from apps.kit.forwarded import ForwardedClientMiddleware
 from apps.kit.health import Health
 from apps.kit.metrics import gauge, instrument
 from apps.kit.middleware import RequestContextMiddleware
@@ -191,4 +192,6 @@ def create_app(
         app.include_router(router)
     instrument(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Outermost, so the access log and every route see the client's address.
+    app.add_middleware(ForwardedClientMiddleware, trusted=settings.forwarded_allow_ips)
     return app

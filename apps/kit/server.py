@@ -53,8 +53,8 @@ def serve(app_factory: Callable[[SettingsT], FastAPI], settings_type: type[Setti
         log_config=None,
         access_log=False,
         server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # The kit reads X-Forwarded-For itself (apps/kit/forwarded.py).
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
         lifespan="on",
     )

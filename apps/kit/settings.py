@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from apps.kit.forwarded import trusted_networks
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -43,16 +45,23 @@ class ServiceSettings(BaseSettings):
     service_client_secret: SecretStr | None = None
 
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=64 * 1_048_576)
-    # The proxies whose X-Forwarded-For is believed (comma-separated addresses or
-    # networks): in a cluster, the pod network the Gateway's Envoy pods live in, so the
-    # client address (login throttling, audit) is the caller's, not the Gateway's.
-    forwarded_allow_ips: str = Field(default="127.0.0.1", min_length=1, max_length=500)
+    # The proxies whose X-Forwarded-For names the client (comma-separated addresses or
+    # networks; empty: nobody, the connection's address counts). In a cluster, the pod
+    # network the Gateway's Envoy pods live in; only the rightmost entry, the one the
+    # proxy appended, is read (apps/kit/forwarded.py).
+    forwarded_allow_ips: str = Field(default="", max_length=500)
     # After SIGTERM: how long /readyz reports false before the server stops
     # accepting, so load balancers take the pod out first.
     shutdown_drain_seconds: float = Field(default=2.0, ge=0, le=60)
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
 
     otel_exporter_otlp_endpoint: str | None = None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        trusted_networks(value)  # a ValueError names the bad entry
+        return value
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)

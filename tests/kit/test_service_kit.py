@@ -45,16 +45,39 @@ def test_token_signed_right_after_a_key_rotation_is_accepted(
     assert response.status_code == 200, response.text
 
 
-def test_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy(
+def test_a_forged_forwarded_for_does_not_change_the_client_address(
     auth_platform: Platform, probe: ServiceProcess
 ) -> None:
-    headers = {**auth_platform.as_role("sales"), "X-Forwarded-For": "203.0.113.7"}
-    # The probe trusts 127.0.0.1 (the default): the Gateway's client address counts.
-    assert httpx.get(probe.url + "/v1/whoami", headers=headers).json()["address"] == ("203.0.113.7")
+    # By default no peer is a trusted proxy: the connection's address counts.
+    headers = {**auth_platform.as_role("sales"), "X-Forwarded-For": "6.6.6.6"}
+    answer = httpx.get(probe.url + "/v1/whoami", headers=headers).json()
+    assert answer["address"] == "127.0.0.1"
+
+
+def test_behind_a_trusted_proxy_only_the_hop_it_appended_counts(
+    auth_platform: Platform,
+) -> None:
+    behind_gateway = start_probe(auth_platform, FORWARDED_ALLOW_IPS="127.0.0.0/8")
+    try:
+
+        def address(forwarded_for: str) -> str:
+            headers = {**auth_platform.as_role("sales"), "X-Forwarded-For": forwarded_for}
+            answer = httpx.get(behind_gateway.url + "/v1/whoami", headers=headers).json()
+            return str(answer["address"])
+
+        # The proxy appended 203.0.113.7; what the client wrote before it is not read.
+        assert address("6.6.6.6, 203.0.113.7") == "203.0.113.7"
+        # Even when the appended address is itself in the trusted network (a load
+        # balancer's address inside the VPC), the client's entries stay unread.
+        assert address("6.6.6.6, 127.0.0.9") == "127.0.0.9"
+        assert address("not-an-address") == "127.0.0.1"
+    finally:
+        behind_gateway.stop()
     distrustful = start_probe(auth_platform, FORWARDED_ALLOW_IPS="10.9.9.0/24")
     try:
+        headers = {**auth_platform.as_role("sales"), "X-Forwarded-For": "203.0.113.7"}
         answer = httpx.get(distrustful.url + "/v1/whoami", headers=headers).json()
-        assert answer["address"] == "127.0.0.1"  # a forged header from an untrusted peer
+        assert answer["address"] == "127.0.0.1"  # a header from an untrusted peer
     finally:
         distrustful.stop()
 
