@@ -82,11 +82,14 @@ class ServiceAccount(KeyedDocument):
 
 
 class LoginFailures(KeyedDocument):
-    """Failed logins in the current window, per account or per client address."""
+    """Counted attempts at a secret (apps/auth/throttle.py), per owner and client
+    address together or per client address."""
 
-    id: str  # "account:<email>" or "address:<ip>"
+    id: str  # "pair:<kind>:<email or client id>|<ip>" or "address:<ip>"
     failures: int = 0
+    lockouts: int = 0
     window_started_at: datetime
+    blocked_until: datetime | None = None
     expires_at: datetime
 
     class Settings:

@@ -8,10 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from apps.auth.audit import audit
 from apps.auth.keys import KeyStore
 from apps.auth.settings import AuthSettings
-from apps.auth.throttle import Limits, LoginThrottle
+from apps.auth.throttle import Attempt, Limits, Rule, Throttle, Throttled
 from apps.auth.tokens import AccessTokens, LocalTokenVerifier, RefreshTokens
+from apps.kit.problems import TooManyRequests
 
 
 class AuthParts:
@@ -28,11 +30,18 @@ class AuthParts:
         self.verifier = LocalTokenVerifier(
             self.keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
-        self.throttle = LoginThrottle(
+        longest = max(settings.login_max_block_seconds, settings.login_window_seconds)
+        self.throttle = Throttle(
             Limits(
                 window_seconds=settings.login_window_seconds,
-                per_account=settings.login_max_failures_per_account,
-                per_address=settings.login_max_failures_per_address,
+                per_pair=Rule(
+                    settings.login_max_failures_per_account_address,
+                    settings.login_first_block_seconds,
+                    settings.login_max_block_seconds,
+                ),
+                per_address=Rule(
+                    settings.login_max_failures_per_address, settings.login_window_seconds, longest
+                ),
             )
         )
 
@@ -47,6 +56,19 @@ Auth = Annotated[AuthParts, Depends(_parts)]
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def admit_attempt(auth: AuthParts, kind: str, who: str, address: str) -> Attempt:
+    """Count an attempt at `who`'s secret from `address`; 429 with Retry-After
+    (and an audit entry `<kind>.throttled`) while that is throttled."""
+    try:
+        return await auth.throttle.admit(kind, who, address)
+    except Throttled as throttled:
+        await audit(f"{kind}.throttled", subject=who, address=address)
+        raise TooManyRequests(
+            "Too many failed attempts; try again later.",
+            retry_after_seconds=throttled.retry_after_seconds,
+        ) from None
 
 
 def hash_client_secret(secret: str) -> str:

@@ -29,10 +29,17 @@ class AuthSettings(ServiceSettings):
     auth_service_clients: list[ServiceClientConfig] = Field(default_factory=list)
     auth_signing_key_dir: Path | None = None
 
-    # Login throttling: failures within the window before 429s.
-    login_window_seconds: int = Field(default=900, ge=10, le=86_400)
-    login_max_failures_per_account: int = Field(default=5, ge=1, le=100)
+    # Throttling of password and client-secret guessing (apps/auth/throttle.py,
+    # ADR 0005): per account and address together, `..._PER_ACCOUNT_ADDRESS`
+    # failures, then a wait of LOGIN_FIRST_BLOCK_SECONDS doubled on every further
+    # lockout up to LOGIN_MAX_BLOCK_SECONDS; per address across all accounts,
+    # `..._PER_ADDRESS` failures, then LOGIN_WINDOW_SECONDS, doubled likewise.
+    # Counts are forgotten LOGIN_WINDOW_SECONDS after the last attempt or block.
+    login_window_seconds: int = Field(default=900, ge=1, le=86_400)
+    login_max_failures_per_account_address: int = Field(default=5, ge=1, le=100)
     login_max_failures_per_address: int = Field(default=50, ge=1, le=10_000)
+    login_first_block_seconds: int = Field(default=60, ge=1, le=86_400)
+    login_max_block_seconds: int = Field(default=3_600, ge=1, le=7 * 86_400)
 
     demo_password: SecretStr = SecretStr("glosleep-demo")
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from apps.devstack.ports import free_port
+from apps.devstack.processes import ServiceProcess
 from apps.devstack.stack import LocalStack
 
 ADMIN_EMAIL = "admin@tests.glosleep.test"
@@ -46,6 +48,26 @@ class Platform:
         running = self.stack.processes.pop(service, None)
         if running is not None:
             running.stop()
+
+    def spawn(self, service: str, *, module: str | None = None, **env: str) -> ServiceProcess:
+        """Another, separate process of `service` (or of `module`) with the
+        platform's environment for it plus `env`, on its own port; started and
+        ready. The caller stops it."""
+        log_dir = self.stack.config.log_dir
+        process = ServiceProcess(
+            service,
+            free_port(),
+            {**self.stack.env_for(service), **env},
+            log_path=log_dir / f"{service}-{secrets.token_hex(3)}.log" if log_dir else None,
+            module=module,
+        )
+        process.start()
+        try:
+            process.wait_ready()
+        except Exception:
+            process.stop()
+            raise
+        return process
 
     def login(self, email: str, password: str) -> dict[str, Any]:
         response = self.http.post(

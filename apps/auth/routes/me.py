@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from apps.auth.audit import audit
 from apps.auth.models import User
 from apps.auth.passwords import check_policy, hash_password, verify_password
 from apps.auth.schemas import PasswordChange, UserOut
-from apps.auth.service import Auth
+from apps.auth.service import Auth, admit_attempt, client_address
 from apps.kit.clock import utcnow
 from apps.kit.problems import Forbidden, NotFound
 from apps.kit.security import CurrentPrincipal
@@ -32,11 +32,18 @@ async def me(principal: CurrentPrincipal) -> User:
 
 @router.post("/password", status_code=204, summary="Change my password")
 async def change_password(
-    body: PasswordChange, principal: CurrentPrincipal, auth: Auth
+    body: PasswordChange, principal: CurrentPrincipal, auth: Auth, request: Request
 ) -> Response:
     user = await _own_user(principal)
+    address = client_address(request)
+    # Guessing through a stolen access token is throttled like guessing at login,
+    # and counts against the same (account, address) pair.
+    attempt = await admit_attempt(auth, "login", user.email, address)
     if not verify_password(user.password_hash, body.current_password):
+        await auth.throttle.failed(attempt)
+        await audit("password.change_failure", actor=user.id, subject=user.email, address=address)
         raise Forbidden("The current password is wrong.", slug="wrong-password")
+    await auth.throttle.succeeded(attempt)
     check_policy(body.new_password, email=user.email)
     user.password_hash = hash_password(body.new_password)
     user.password_changed_at = user.updated_at = utcnow()

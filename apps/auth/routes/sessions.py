@@ -13,7 +13,13 @@ from apps.auth.metrics import LOGINS, REFRESH_REUSE, TOKENS_ISSUED
 from apps.auth.models import ServiceAccount, User
 from apps.auth.passwords import hash_password, needs_rehash, verify_password
 from apps.auth.schemas import LoginRequest, RefreshRequest, ServiceToken, TokenPair
-from apps.auth.service import Auth, AuthParts, client_address, client_secret_matches
+from apps.auth.service import (
+    Auth,
+    AuthParts,
+    admit_attempt,
+    client_address,
+    client_secret_matches,
+)
 from apps.auth.tokens import ReusedRefreshToken
 from apps.kit.problems import BadRequest, TooManyRequests, Unauthorized
 
@@ -35,19 +41,19 @@ async def _token_pair(auth: AuthParts, user: User, family_id: str | None = None)
 @router.post("/auth/login", response_model=TokenPair, summary="Log in with email and password")
 async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
     address = client_address(request)
-    wait = await auth.throttle.retry_after(body.email, address)
-    if wait is not None:
+    try:
+        attempt = await admit_attempt(auth, "login", body.email, address)
+    except TooManyRequests:
         LOGINS.labels("throttled").inc()
-        await audit("login.throttled", subject=body.email, address=address)
-        raise TooManyRequests("Too many failed logins; try again later.", retry_after_seconds=wait)
+        raise
     user = await User.find_one(User.email == body.email)
     valid = verify_password(user.password_hash if user else None, body.password)
     if user is None or not valid or not user.active:
-        await auth.throttle.record_failure(body.email, address)
+        await auth.throttle.failed(attempt)
         LOGINS.labels("failure").inc()
         await audit("login.failure", subject=body.email, address=address)
         raise Unauthorized("The email or password is wrong, or the account is inactive.")
-    await auth.throttle.record_success(body.email)
+    await auth.throttle.succeeded(attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(body.password)
         await user.save()
@@ -117,16 +123,18 @@ async def service_token(
             "Only grant_type=client_credentials is supported.", error="unsupported_grant_type"
         )
     credentials = _basic_credentials(request) or (client_id or "", client_secret or "")
+    address = client_address(request)
+    attempt = await admit_attempt(auth, "client", credentials[0], address)
     account = await ServiceAccount.get(credentials[0]) if credentials[0] else None
     if (
         account is None
         or not account.active
         or not client_secret_matches(credentials[1], account.secret_hash)
     ):
-        await audit(
-            "client.failure", subject=credentials[0] or None, address=client_address(request)
-        )
+        await auth.throttle.failed(attempt)
+        await audit("client.failure", subject=credentials[0] or None, address=address)
         raise Unauthorized("The client credentials are not valid.", error="invalid_client")
+    await auth.throttle.succeeded(attempt)
     requested = scope.split() if scope else account.scopes
     if not set(requested) <= set(account.scopes):
         raise BadRequest("A requested scope is not granted to this client.", error="invalid_scope")
