@@ -107,11 +107,15 @@ class TokenVerifier(Protocol):
 
 class JwksTokenVerifier:
     """Verifies tokens against a JWKS endpoint: keys cached, refetched when the
-    cache is old or a token names a key id not seen yet (key rotation)."""
+    cache is old or a token names a key id not seen yet (key rotation).
 
-    # At most one fetch per interval, whatever key ids tokens name, so forged kids
-    # cannot flood auth; a token with a new kid waits for the next allowed fetch
-    # instead of being refused (right after a key rotation, that is every token).
+    Fetches are single-flight and at most one per `MIN_REFRESH_INTERVAL`, whatever
+    key ids tokens name, so forged kids cannot flood auth. Nothing holds a lock while
+    waiting: tokens with known keys are verified at once (with the cached keys while a
+    refresh of an old cache runs in the background); a token with an unknown kid
+    waits for the next allowed fetch, shared with every other such token, and is
+    then accepted (a key rotated a moment ago) or refused with 401."""
+
     MIN_REFRESH_INTERVAL = 1.0
 
     def __init__(
@@ -129,18 +133,18 @@ class JwksTokenVerifier:
         self._cache_seconds = cache_seconds
         self._http = http
         self._keys: dict[str, Any] = {}
-        self._fetched_at = -math.inf
-        self._lock = asyncio.Lock()
+        self._fetched_at = -math.inf  # last successful fetch
+        self._attempted_at = -math.inf  # start of the last fetch
+        self._refresh: asyncio.Task[None] | None = None
 
     async def _fetch(self) -> None:
+        self._attempted_at = time.monotonic()
         try:
             response = await self._http.get(self._url, timeout=5.0)
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError):
-            if self._keys:
-                return  # keep serving with the keys we have
-            raise ServiceUnavailable("The token signing keys cannot be fetched.") from None
+            return  # keep serving with the keys we have, if any
         keys = {}
         for jwk in document.get("keys", []):
             if jwk.get("kty") == "EC" and isinstance(jwk.get("kid"), str):
@@ -148,24 +152,35 @@ class JwksTokenVerifier:
         self._keys = keys
         self._fetched_at = time.monotonic()
 
-    async def _key(self, kid: str) -> Any | None:
-        async with self._lock:
-            age = time.monotonic() - self._fetched_at
-            if age >= self._cache_seconds:
-                await self._fetch()
-            elif kid not in self._keys:
-                # Another request may have fetched it while this one waited for the lock.
-                wait = self.MIN_REFRESH_INTERVAL - age
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                await self._fetch()
-            return self._keys.get(kid)
+    async def _fetch_after(self, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await self._fetch()
+
+    def _next_refresh(self) -> asyncio.Task[None]:
+        """The refresh in flight, or a new one as soon as the interval allows."""
+        if self._refresh is None or self._refresh.done():
+            delay = self._attempted_at + self.MIN_REFRESH_INTERVAL - time.monotonic()
+            self._refresh = asyncio.create_task(self._fetch_after(delay), name="jwks-refresh")
+        return self._refresh
+
+    async def _await_refresh(self) -> None:
+        # Shielded: a caller that goes away does not cancel the others' fetch.
+        await asyncio.shield(self._next_refresh())
+        if not self._keys:
+            raise ServiceUnavailable("The token signing keys cannot be fetched.")
 
     async def verify(self, token: str) -> Principal:
         kid = token_kid(token)
+        if time.monotonic() - self._fetched_at >= self._cache_seconds:
+            if self._keys:
+                self._next_refresh()  # in the background; known keys keep working
+            else:
+                await self._await_refresh()
         key = self._keys.get(kid)
-        if key is None or time.monotonic() - self._fetched_at >= self._cache_seconds:
-            key = await self._key(kid)
+        if key is None:
+            await self._await_refresh()
+            key = self._keys.get(kid)
         if key is None:
             raise Unauthorized("The access token is signed by an unknown key.")
         claims = decode_access_token(token, key, issuer=self._issuer, audience=self._audience)
