@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,6 +169,43 @@ def _default_outputs(args: MockResourceArgs) -> dict[str, Any]:
     return {}
 
 
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a RegisterResource request tells the engine beyond the inputs: its place
+    in the wait graph (parent, provider, dependencies) and its lifecycle options."""
+
+    urn: str = ""
+    parent: str = ""
+    # The provider reference as sent: "<provider urn>::<provider id>", or "" (default provider).
+    provider_ref: str = ""
+    remote: bool = False
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+    ignore_changes: tuple[str, ...] = ()
+
+
+def request_facts(request: Any, urn: str) -> RequestFacts:
+    return RequestFacts(
+        urn=urn,
+        parent=str(request.parent),
+        provider_ref=str(request.provider),
+        remote=bool(request.remote),
+        dependencies=tuple(sorted(request.dependencies)),
+        property_dependencies={
+            key: tuple(sorted(value.urns)) for key, value in request.propertyDependencies.items()
+        },
+        protect=bool(request.protect),
+        retain_on_delete=bool(request.retainOnDelete),
+        delete_before_replace=bool(request.deleteBeforeReplace),
+        replace_on_changes=tuple(request.replaceOnChanges),
+        ignore_changes=tuple(request.ignoreChanges),
+    )
+
+
 @dataclass
 class Registration:
     """One RegisterResource call as the mock monitor saw it."""
@@ -179,15 +217,16 @@ class Registration:
     provider: str | None
     custom: bool
     parent: str
+    request: RequestFacts = field(default_factory=RequestFacts)
 
 
 @dataclass
 class RecordingMocks(pulumi.runtime.Mocks):
     registrations: list[Registration] = field(default_factory=list)
     invokes: list[str] = field(default_factory=list)
-    # Set by RecordingMonitor just before each new_resource call (same thread).
-    pending_secret_outputs: list[str] = field(default_factory=list)
-    pending_parent: str = ""
+    # Set by RecordingMonitor just before each new_resource call on the same thread:
+    # the SDK sends RegisterResource from a thread pool, so this is per thread.
+    pending: threading.local = field(default_factory=threading.local)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -195,7 +234,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         computed = COMPUTED.get(args.typ)
         if computed is not None:
             outputs.update(computed(args))
-        for key in self.pending_secret_outputs:
+        request: RequestFacts = self.pending.request
+        for key in self.pending.secret_outputs:
             if key in outputs:
                 outputs[key] = rpc.wrap_rpc_secret(outputs[key])
         self.registrations.append(
@@ -206,7 +246,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 outputs=outputs,
                 provider=args.provider,
                 custom=bool(args.custom),
-                parent=self.pending_parent,
+                parent=request.parent,
+                request=request,
             )
         )
         return f"{args.name}-id", outputs
@@ -227,8 +268,9 @@ class RecordingMonitor(MockMonitor):
         self.recording = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        self.recording.pending_secret_outputs = list(request.additionalSecretOutputs)
-        self.recording.pending_parent = str(request.parent)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.recording.pending.secret_outputs = list(request.additionalSecretOutputs)
+        self.recording.pending.request = request_facts(request, urn)
         _references_as_urns(request.object)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # untyped SDK
 

@@ -14,7 +14,8 @@ import asyncio
 import importlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pulumi
@@ -22,8 +23,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import reset_options
 
-from glosleep_platform.mocks import RecordingMocks, RecordingMonitor, Registration
+from glosleep_platform.mocks import RecordingMocks, RecordingMonitor, Registration, RequestFacts
 from glosleep_platform.settings import REPO_ROOT, stack_config
+from glosleep_platform.wait_graph import WaitGraph
 
 PROJECT = "glosleep"
 
@@ -41,6 +43,12 @@ class DeclaredResource:
     provider: str | None
     custom: bool
     parent: str
+    # Everything else the RegisterResource request said: URN, dependencies, options.
+    request: RequestFacts = field(default_factory=RequestFacts)
+
+    @property
+    def urn(self) -> str:
+        return self.request.urn
 
     @property
     def is_kubernetes_object(self) -> bool:
@@ -68,6 +76,14 @@ class OfflineRun:
         if len(matches) != 1:
             raise KeyError(f"{len(matches)} resources of type {type_token} named {name}")
         return matches[0]
+
+    @cached_property
+    def wait_graph(self) -> WaitGraph:
+        """What the engine makes each resource wait for (glosleep_platform.wait_graph)."""
+        return WaitGraph.of(self.resources)
+
+    def by_urn(self, urn: str) -> DeclaredResource:
+        return self.wait_graph.resource(urn)
 
     def kubernetes_objects(self) -> list[dict[str, Any]]:
         """Every Kubernetes object the program would apply (Helm releases are opaque)."""
@@ -177,4 +193,5 @@ def _declared(registration: Registration) -> DeclaredResource:
         provider=registration.provider,
         custom=registration.custom,
         parent=registration.parent,
+        request=registration.request,
     )
