@@ -8,6 +8,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
+from glosleep_platform import k8s as kube
 from glosleep_platform.catalogue import SERVICES
 from glosleep_platform.credentials import Credentials
 from glosleep_platform.gateway import Gateway, GatewayExposure, RouteRule, http_route
@@ -40,6 +41,25 @@ def deploy_workloads(
     on_cluster = pulumi.ResourceOptions(
         providers=[cluster.provider], depends_on=cluster.ready + (storage_ready or [])
     )
+    # The services' namespace exists before anything is put in it: the Gateway lives
+    # there too, and the Services component is only created once MongoDB is up.
+    app_namespace = kube.namespace(
+        "app-namespace",
+        settings.namespace,
+        "restricted",
+        pulumi.ResourceOptions(
+            providers=[cluster.provider],
+            depends_on=cluster.ready,
+            # It was the Services component's child "services-namespace" before.
+            aliases=[
+                pulumi.Alias(
+                    name="services-namespace",
+                    parent=pulumi.create_urn("services", "glosleep:platform:Services"),
+                )
+            ],
+        ),
+        gateway_access=True,
+    )
     credentials = Credentials("credentials")
     mongodb = MongoDB("mongodb", settings.mongodb, credentials, settings.namespace, opts=on_cluster)
     monitoring = Monitoring(
@@ -56,6 +76,7 @@ def deploy_workloads(
         exposure,
         settings.charts.envoy_gateway,
         settings.namespace,
+        app_namespace,
         opts=on_cluster,
     )
     Services(
@@ -65,6 +86,7 @@ def deploy_workloads(
         images,
         mongodb.hosts,
         gateway.ref,
+        app_namespace,
         Peers(
             gateway=gateway.namespace, monitoring=monitoring.namespace, mongodb=mongodb.namespace
         ),

@@ -90,6 +90,7 @@ def build(settings: PlatformSettings) -> None:
                     network_policies.pod_identity_agent(),
                 ]
             },
+            ready={ANALYTICS: bucket.writer_ready},
         ),
         storage_ready=[addons.storage_class, addons.load_balancer_controller],
     )

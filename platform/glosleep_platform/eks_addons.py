@@ -36,7 +36,7 @@ class EksAddons(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
     ) -> None:
         super().__init__("glosleep:platform:EksAddons", name, None, opts)
-        controller_role = iam.pod_identity_role(
+        controller_identity = iam.pod_identity_role(
             f"{name}-lb-controller",
             cluster_name,
             "kube-system",
@@ -64,7 +64,8 @@ class EksAddons(pulumi.ComponentResource):
                 "enableWafv2": False,
                 "defaultTags": tags,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_role]),
+            # Its pods need AWS credentials from the start: wait for the association.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=controller_identity.ready),
         )
         self.storage_class = k8s.storage.v1.StorageClass(
             f"{name}-gp3",

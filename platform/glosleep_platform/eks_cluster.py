@@ -99,7 +99,7 @@ class EksCluster(pulumi.ComponentResource):
             [self.cluster],
         )
         node_groups = self._node_groups(name, settings.node_groups, network, early)
-        self._addons(
+        late = self._addons(
             name,
             [
                 ("coredns", None, None, []),
@@ -121,7 +121,9 @@ class EksCluster(pulumi.ComponentResource):
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_groups),
         )
-        self.ready: list[pulumi.Resource] = list(node_groups)
+        # Workloads need nodes, cluster DNS and (for volumes) the EBS CSI driver; the
+        # add-ons that run as pods come after the nodes (ordering rules, tests/platform).
+        self.ready: list[pulumi.Resource] = [*node_groups, *late]
         self.register_outputs({"name": self.name})
 
     def _tagged(self, resource: str) -> dict[str, str]:
@@ -168,7 +170,7 @@ class EksCluster(pulumi.ComponentResource):
                 )
                 associations = [
                     aws.eks.AddonPodIdentityAssociationArgs(
-                        role_arn=addon_role.arn, service_account=service_account
+                        role_arn=addon_role.role.arn, service_account=service_account
                     )
                 ]
             created.append(

@@ -125,7 +125,7 @@ class ExportBucket(pulumi.ComponentResource):
             policy=bucket.arn.apply(_bucket_policy),
             opts=on_bucket,
         )
-        iam.pod_identity_role(
+        writer = iam.pod_identity_role(
             f"{name}-writer",
             cluster_name,
             namespace,
@@ -137,4 +137,6 @@ class ExportBucket(pulumi.ComponentResource):
             ),
         )
         self.bucket_name = bucket.bucket
+        # What the writer's pods must wait for to have credentials.
+        self.writer_ready = writer.ready
         self.register_outputs({"bucket": self.bucket_name})

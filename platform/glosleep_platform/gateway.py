@@ -66,6 +66,7 @@ class Gateway(pulumi.ComponentResource):
         exposure: GatewayExposure,
         chart_version: str,
         gateway_namespace: str,
+        gateway_namespace_ready: pulumi.Resource,
         opts: pulumi.ResourceOptions,
         namespace: str = "envoy-gateway-system",
     ) -> None:
@@ -124,7 +125,10 @@ class Gateway(pulumi.ComponentResource):
                 "labels": kube.app_labels(GATEWAY_NAME, "gateway"),
             },
             spec={"gatewayClassName": GATEWAY_CLASS, "listeners": listeners},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway_class]),
+            # Its namespace is made outside this component (the services live there).
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[gateway_class, gateway_namespace_ready]
+            ),
         )
         self.ref = GatewayRef(GATEWAY_NAME, gateway_namespace, hostname, gateway)
         self.url = exposure.public_url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -58,6 +59,19 @@ def role(
     return created
 
 
+@dataclass(frozen=True)
+class PodIdentity:
+    """A Pod Identity role and its association: pods get credentials only once the
+    association exists, so whatever runs as the service account waits for it."""
+
+    role: aws.iam.Role
+    association: aws.eks.PodIdentityAssociation | None
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        return [self.association] if self.association is not None else [self.role]
+
+
 def pod_identity_role(
     name: str,
     cluster_name: pulumi.Input[str],
@@ -68,7 +82,7 @@ def pod_identity_role(
     managed_policies: Sequence[str] = (),
     inline_policy: pulumi.Input[str] | None = None,
     associate: bool = True,
-) -> aws.iam.Role:
+) -> PodIdentity:
     """A role only ``namespace/service_account`` on this cluster can assume (EKS Pod Identity).
 
     With ``associate=False`` the association is left to the caller (EKS add-ons
@@ -77,8 +91,9 @@ def pod_identity_role(
     created = role(
         name, POD_IDENTITY_PRINCIPAL, managed_policies, tags, parent, inline_policy=inline_policy
     )
+    association = None
     if associate:
-        aws.eks.PodIdentityAssociation(
+        association = aws.eks.PodIdentityAssociation(
             f"{name}-association",
             cluster_name=cluster_name,
             namespace=namespace,
@@ -87,4 +102,4 @@ def pod_identity_role(
             tags={**tags, "Name": name},
             opts=pulumi.ResourceOptions(parent=created),
         )
-    return created
+    return PodIdentity(created, association)

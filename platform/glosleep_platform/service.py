@@ -27,6 +27,7 @@ class ServiceInputs:
     peers: network_policies.Peers
     secret_files: dict[str, tuple[str, pulumi.Output[dict[str, str]]]] = field(default_factory=dict)
     extra_egress: list[network_policies.EgressRule] = field(default_factory=list)
+    ready: list[pulumi.Resource] = field(default_factory=list)
 
 
 def route_rules(spec: ServiceSpec) -> list[RouteRule]:
@@ -101,7 +102,9 @@ class AppService(pulumi.ComponentResource):
             metadata=meta(),
             spec=workload.deployment_spec(name, inputs.scaling, template),
             # The HPA changes replicas; Pulumi must not fight it.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["spec.replicas"], depends_on=inputs.ready
+            ),
         )
         service = k8s.core.v1.Service(
             f"{name}-service", metadata=meta(), spec=workload.service_spec(name), opts=child

@@ -43,6 +43,8 @@ class Extras:
 
     env: dict[str, dict[str, pulumi.Input[str]]] = field(default_factory=dict)
     egress: dict[str, list[network_policies.EgressRule]] = field(default_factory=dict)
+    # What a service's pods need before they start (its Pod Identity association).
+    ready: dict[str, list[pulumi.Resource]] = field(default_factory=dict)
 
 
 def service_environment(
@@ -117,6 +119,7 @@ class Services(pulumi.ComponentResource):
         images: dict[str, pulumi.Output[str]],
         mongo_hosts: list[str],
         gateway: GatewayRef,
+        namespace_ready: k8s.core.v1.Namespace,
         peers: network_policies.Peers,
         crds_ready: list[pulumi.Resource],
         opts: pulumi.ResourceOptions,
@@ -125,14 +128,8 @@ class Services(pulumi.ComponentResource):
         super().__init__("glosleep:platform:Services", name, None, opts)
         more = extras or Extras()
         namespace = settings.namespace
-        ns = kube.namespace(
-            f"{name}-namespace",
-            namespace,
-            "restricted",
-            pulumi.ResourceOptions(parent=self),
-            gateway_access=True,
-        )
-        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns])
+        # The namespace is the stack's (stacks/common.py): the Gateway needs it first.
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace_ready])
         shared_policies = {
             "default-deny": network_policies.default_deny(),
             "allow-dns": network_policies.allow_dns(),
@@ -173,6 +170,7 @@ class Services(pulumi.ComponentResource):
                         else {}
                     ),
                     extra_egress=more.egress.get(spec.name, []),
+                    ready=more.ready.get(spec.name, []),
                 ),
                 gateway,
                 crds_ready,

@@ -12,9 +12,14 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from glosleep_platform import ordering
-from glosleep_platform.offline import run_offline
+from glosleep_platform.offline import OfflineRun, run_offline
 
 Program = Callable[[bool], None]
+
+
+@pytest.mark.parametrize("rule", sorted(ordering.RULES))
+def test_the_stack_keeps_the_rule(stack_run: OfflineRun, rule: str) -> None:
+    assert [str(v) for v in ordering.RULES[rule](stack_run)] == []
 
 
 def _after(correct: bool, *needed: pulumi.Resource) -> pulumi.ResourceOptions:
