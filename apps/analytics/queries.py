@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from apps.kit.bounds import Day
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 UpperCode = Annotated[
@@ -44,8 +46,8 @@ class ReportQuery(BaseModel):
 class DateRange(ReportQuery):
     """`from` and `to` are inclusive UTC dates."""
 
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(default=None, alias="from")
+    to: Day | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -87,7 +89,7 @@ class FunnelQuery(DateRange):
 class StockQuery(ReportQuery):
     """Stock is a position at a moment: the end of `as_of` (default: now)."""
 
-    as_of: date | None = None
+    as_of: Day | None = None
     warehouse_code: UpperCode | None = None
     category: Code | None = None
     sku: UpperCode | None = None

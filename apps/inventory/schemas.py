@@ -17,6 +17,7 @@ from apps.inventory.models import (
     Warehouse,
 )
 from apps.inventory.settings import MAX_RESERVATION_TTL_SECONDS
+from apps.kit.bounds import GstRate
 from apps.kit.schemas import Name, Paise, Quantity, RequestModel, ResponseModel, Text
 
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,39}$"
@@ -32,7 +33,6 @@ def _code(value: Any) -> Any:
 Sku = Annotated[str, BeforeValidator(_code), StringConstraints(pattern=SKU_PATTERN)]
 WarehouseCode = Annotated[str, BeforeValidator(_code), StringConstraints(pattern=WAREHOUSE_PATTERN)]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
-GstRate = Annotated[int, Field(ge=0, le=2800, description="GST in basis points (1800 = 18 %).")]
 StockCount = Annotated[int, Field(ge=0, le=1_000_000)]
 Size = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 AttributeKey = Annotated[

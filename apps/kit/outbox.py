@@ -20,6 +20,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError
 
 from apps.kit.app import AppKit, BackgroundLoop
+from apps.kit.bounds import Seq
 from apps.kit.clock import utcnow
 from apps.kit.documents import KeyedDocument
 from apps.kit.events import Event, EventPage
@@ -138,7 +139,7 @@ def events_router() -> APIRouter:
     @router.get("", response_model=EventPage, summary="Published events after a sequence number")
     async def list_events(
         _: EventReader,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[Seq, Query()] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         event_type: Annotated[str | None, Query(alias="type", max_length=64)] = None,
     ) -> EventPage:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from apps.kit import bounds
 
 
 class RequestModel(BaseModel):
@@ -29,9 +31,10 @@ Email = Annotated[
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
-# Money is always integer paise (1 INR = 100 paise).
-Paise = Annotated[int, Field(ge=0, le=10**13, description="Amount in paise (1/100 INR).")]
-Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
+# Money is always integer paise (1 INR = 100 paise); the bounds of every number
+# and date a client sends are in apps/kit/bounds.py.
+Paise = bounds.Paise
+Quantity = bounds.Quantity
 
 # GSTIN: 15 characters, state code, PAN, entity number, Z, checksum.
 Gstin = Annotated[

@@ -17,6 +17,7 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from apps.kit.bounds import check_total
 from apps.kit.clock import utcnow
 from apps.kit.idempotency import fingerprint
 from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
@@ -127,7 +128,7 @@ async def _priced_order(
         lines=lines,
         subtotal_paise=subtotal,
         tax_paise=tax,
-        total_paise=subtotal + tax,
+        total_paise=check_total(subtotal + tax),
         reference=body.reference,
         placed_by=principal.subject,
         placed_at=now,

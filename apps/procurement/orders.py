@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit import outbox
+from apps.kit.bounds import check_total
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.problems import Conflict, UnprocessableContent
@@ -84,7 +85,11 @@ def price_lines(supplier: Supplier, lines: list[POLineIn]) -> list[POLine]:
 def totals(lines: list[POLine]) -> dict[str, int]:
     subtotal = sum(line.line_subtotal_paise for line in lines)
     tax = sum(line.line_tax_paise for line in lines)
-    return {"subtotal_paise": subtotal, "tax_paise": tax, "total_paise": subtotal + tax}
+    return {
+        "subtotal_paise": subtotal,
+        "tax_paise": tax,
+        "total_paise": check_total(subtotal + tax),
+    }
 
 
 async def next_number(now: datetime) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
+from apps.kit.bounds import GstRate
 from apps.kit.schemas import Email, Gstin, Name, Paise, Quantity, RequestModel, ResponseModel, Text
 from apps.procurement.models import (
     ItemType,
@@ -32,7 +33,6 @@ WarehouseCode = Annotated[
     ),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 -]{6,20}$")]
-GstRateBps = Annotated[int, Field(ge=0, le=2_800, description="GST in basis points (1800 = 18 %).")]
 LeadTimeDays = Annotated[int, Field(ge=0, le=365)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
@@ -47,7 +47,7 @@ class SupplyItemIn(RequestModel):
     item_type: ItemType
     item: Item
     unit_cost_paise: Paise
-    gst_rate_bps: GstRateBps = 1800
+    gst_rate_bps: GstRate = 1800
     order_multiple: Annotated[int, Field(ge=1, le=100_000)] = 1
 
     @model_validator(mode="after")
@@ -114,7 +114,7 @@ class POLineIn(RequestModel):
     quantity: Quantity
     # Default: the supplier's listed cost and GST rate for the item.
     unit_cost_paise: Paise | None = None
-    gst_rate_bps: GstRateBps | None = None
+    gst_rate_bps: GstRate | None = None
 
     @model_validator(mode="after")
     def _item(self) -> POLineIn:

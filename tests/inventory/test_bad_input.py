@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from apps.kit.bounds import MAX_UNIT_PAISE
 from tests.inventory.conftest import Inventory
 from tests.support.bad_input import (
     COMMON_BAD_BODIES,
     Route,
     assert_bad_body_refused,
+    assert_edges_refused,
     openapi_routes,
 )
 from tests.support.problems import assert_client_error
@@ -110,3 +112,23 @@ def test_oversize_and_wrong_media_type_are_4xx(inventory: Inventory) -> None:
             url, content=b"lines=1", headers={**inventory.service, "content-type": "text/plain"}
         )
     )
+
+
+def test_numbers_and_dates_beyond_the_bounds_are_4xx(inventory: Inventory) -> None:
+    """An event cursor past 64 bits (it was a 500), and a price above the
+    documented maximum (its totals would not fit 64 bits)."""
+    routes = _routes(inventory)
+    assert assert_edges_refused(inventory.platform, "inventory", routes, inventory.admin) >= 3
+    too_dear = {"unit_price_paise": MAX_UNIT_PAISE + 1}
+    response = inventory.http.post(
+        inventory.url("/v1/products"),
+        json={
+            "sku": "T-DEAR",
+            "name": "Dear",
+            "category": "mattress",
+            "gst_rate_bps": 0,
+            **too_dear,
+        },
+        headers=inventory.admin,
+    )
+    assert_client_error(response)

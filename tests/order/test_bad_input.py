@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from apps.kit.bounds import MAX_INSTANT, MAX_QUANTITY, MAX_UNIT_PAISE
 from tests.support.bad_input import (
     COMMON_BAD_BODIES,
     assert_bad_body_refused,
+    assert_edges_refused,
     fill_path,
     openapi_routes,
     operations,
@@ -97,3 +99,44 @@ def test_every_route_needs_a_token(shop: Shop) -> None:
         for concrete in fill_path(path, PATH_VALUES)[:1]:
             response = shop.http.request(method, shop.url(concrete))
             assert assert_client_error(response)["status"] == 401
+
+
+def test_numbers_and_dates_beyond_the_bounds_are_4xx(shop: Shop) -> None:
+    """`after` past 64 bits and `placed_from`/`placed_to` whose time zone carries
+    them past the calendar's ends were 500s."""
+    routes = openapi_routes(shop.platform, "order", PATH_VALUES)
+    assert assert_edges_refused(shop.platform, "order", routes, shop.admin) >= 11
+    last = shop.http.get(
+        shop.url("/v1/orders"), params={"placed_to": MAX_INSTANT.isoformat()}, headers=shop.admin
+    )
+    assert last.status_code == 200, last.text
+
+
+def test_an_order_total_beyond_the_maximum_is_422_and_stores_nothing(shop: Shop) -> None:
+    """10^13 paise x 922,338 units overflowed 64 bits: a 500 after the key was
+    stored. Prices are held to MAX_UNIT_PAISE and totals to MAX_TOTAL_PAISE."""
+    distributor_id = shop.distributor()
+    me = shop.as_distributor(distributor_id)
+    refused = shop.http.post(
+        shop.platform.url("inventory", "/v1/products"),
+        json={
+            "sku": "T-OVERFLOW",
+            "name": "Dear",
+            "category": "mattress",
+            "unit_price_paise": 10**13,
+            "gst_rate_bps": 1800,
+        },
+        headers=shop.admin,
+    )
+    assert_client_error(refused)
+    sku = shop.product(stock=0, price=MAX_UNIT_PAISE)
+    key = "total-too-large-" + sku
+    for _ in range(2):  # nothing is stored: the retry is judged afresh, at once
+        response = shop.place(me, [(sku, MAX_QUANTITY)], key=key)
+        problem = assert_client_error(response)
+        assert response.status_code == 422
+        assert problem["type"].endswith("total-too-large"), problem
+    listed = shop.http.get(
+        shop.url("/v1/orders"), params={"distributor_id": distributor_id}, headers=shop.admin
+    )
+    assert listed.json()["items"] == []

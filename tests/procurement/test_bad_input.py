@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from apps.kit.bounds import MAX_QUANTITY, MAX_UNIT_PAISE
+from tests.procurement.support import create_supplier, sku_supply, supplier_body
 from tests.support.bad_input import (
     COMMON_BAD_BODIES,
     Route,
     assert_bad_body_refused,
+    assert_edges_refused,
     bad_query_values,
     openapi_routes,
 )
@@ -79,3 +82,34 @@ def test_long_idempotency_key_is_4xx(procurement_platform: Platform) -> None:
         headers={**procurement_platform.as_role("warehouse"), "Idempotency-Key": "k" * 300},
     )
     assert_client_error(response)
+
+
+def test_numbers_and_dates_beyond_the_bounds_are_4xx(procurement_platform: Platform) -> None:
+    admin = bearer(procurement_platform.admin_token())
+    routes = _routes(procurement_platform)
+    assert assert_edges_refused(procurement_platform, "procurement", routes, admin) >= 3
+
+
+def test_a_purchase_order_total_beyond_the_maximum_is_422(procurement_platform: Platform) -> None:
+    """A cost of 10^13 paise x 1,000,000 units overflowed 64 bits (a 500): costs
+    are held to MAX_UNIT_PAISE and a PO's total to MAX_TOTAL_PAISE."""
+    platform = procurement_platform
+    too_dear = supplier_body([sku_supply("T-DEAR-1", 10**13)])
+    refused = platform.http.post(
+        platform.url("procurement", "/v1/suppliers"),
+        json=too_dear,
+        headers=platform.as_role("procurement"),
+    )
+    assert_client_error(refused)
+    supplier = create_supplier(platform, supplier_body([sku_supply("T-DEAR-2", MAX_UNIT_PAISE)]))
+    response = platform.http.post(
+        platform.url("procurement", "/v1/purchase-orders"),
+        json={
+            "supplier_id": supplier["id"],
+            "lines": [{"item_type": "sku", "item": "T-DEAR-2", "quantity": MAX_QUANTITY}],
+        },
+        headers=platform.as_role("procurement"),
+    )
+    problem = assert_client_error(response)
+    assert response.status_code == 422
+    assert problem["type"].endswith("total-too-large"), problem

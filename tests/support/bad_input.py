@@ -117,3 +117,53 @@ def bad_query_values(operation: dict[str, Any]) -> list[tuple[str, str]]:
             value = "x" * 600
         bad.append((parameter["name"], value))
     return bad
+
+
+# Values at and beyond the edges that every service bounds (apps/kit/bounds.py):
+# a sequence number past 64 bits, and dates whose time zone carries them past the
+# calendar's ends. Each must be a 4xx problem, never a 500.
+EDGE_VALUES: dict[str, list[str]] = {
+    "integer": [str(2**63), str(2**64), str(-(2**63) - 1)],
+    "date": ["9999-12-31", "0001-01-01"],
+    "date-time": [
+        "9999-12-31T23:59:59-14:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+    ],
+}
+
+
+def edge_query_values(operation: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, value) for each query parameter of `operation` and each of its
+    kind's EDGE_VALUES."""
+    edges = []
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "query":
+            continue
+        schema = parameter.get("schema", {})
+        for option in schema.get("anyOf", [schema]):
+            kind = option.get("format") or option.get("type")
+            edges += [(parameter["name"], value) for value in EDGE_VALUES.get(str(kind), [])]
+    return edges
+
+
+def assert_edges_refused(
+    platform: Platform, service: str, routes: Iterable[Route], headers: Mapping[str, str]
+) -> int:
+    """Every edge value on every GET route's query parameters is a 4xx problem.
+    Answers how many requests were checked."""
+    checked = 0
+    for method, path, operation in routes:
+        if method != "GET":
+            continue
+        for name, value in edge_query_values(operation):
+            response = platform.http.get(
+                platform.url(service, path), params={name: value}, headers=headers
+            )
+            try:
+                assert_client_error(response)
+            except AssertionError as error:
+                raise AssertionError(f"GET {path}?{name}={value}: {error}") from None
+            checked += 1
+    return checked
