@@ -4,6 +4,7 @@ service accounts, the bootstrap admin, and (dev mode only) the demo users."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -73,10 +74,23 @@ async def bootstrap_admin(kit: AppKit) -> None:
         )
 
 
+def demo_user_filter() -> dict[str, Any]:
+    """The demo users: flagged at creation, or holding a demo address."""
+    return {"$or": [{"demo": True}, {"email": {"$in": [demo_email(role) for role in Role]}}]}
+
+
 async def demo_users(kit: AppKit) -> None:
-    settings = _parts(kit).settings
+    """Dev mode: the demo users exist and can log in. Otherwise: every demo user
+    is disabled at start and its sessions are revoked, whatever an earlier dev-mode
+    run left in this database."""
+    parts = _parts(kit)
+    settings = parts.settings
     if not settings.dev_mode:
+        await disable_demo_users(parts)
         return
+    await User.get_pymongo_collection().update_many(
+        demo_user_filter(), {"$set": {"active": True, "updated_at": utcnow()}}
+    )
     password_hash = hash_password(settings.demo_password.get_secret_value())
     for role in Role:
         await _create_if_missing(
@@ -89,3 +103,13 @@ async def demo_users(kit: AppKit) -> None:
                 demo=True,
             )
         )
+
+
+async def disable_demo_users(parts: AuthParts) -> None:
+    active = await User.find({**demo_user_filter(), "active": True}).to_list()
+    for user in active:
+        await User.get_pymongo_collection().update_one(
+            {"_id": user.id}, {"$set": {"active": False, "updated_at": utcnow()}}
+        )
+        await parts.refresh_tokens.revoke_user(user.id)
+        log.warning("demo user disabled: dev mode is off", extra={"email": user.email})

@@ -62,6 +62,22 @@ def test_secrets_must_come_from_an_env_file(podman: Podman, tmp_path: Path) -> N
     assert "copy .env.example to .env" in result.stderr
 
 
+def test_production_like_settings_cannot_turn_dev_mode_on(podman: Podman, tmp_path: Path) -> None:
+    """No service gets DEV_MODE, even from an .env file or a shell that sets it."""
+    env_file = tmp_path / "dev.env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "DEV_MODE=true\n")
+    result = compose_config(env_file)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for service in SERVICES:
+        environment = services[service]["environment"]
+        assert not any(key.upper() == "DEV_MODE" for key in environment), service
+        assert "env_file" not in services[service], service
+    auth = services["auth"]["environment"]
+    assert auth["AUTH_BOOTSTRAP_ADMIN_EMAIL"] == "admin@glosleep.example"
+    assert auth["AUTH_BOOTSTRAP_ADMIN_PASSWORD"]
+
+
 def test_the_whole_platform_is_in_the_file(rendered: dict[str, Any]) -> None:
     assert set(rendered["services"]) == {*SERVICES, "mongo", "prometheus", "grafana"}
 
@@ -112,7 +128,7 @@ def test_each_service_accepts_its_compose_environment(
     settings = settings_type()
     assert settings.service_name == service
     assert settings.mongo_database == f"glosleep_{service}"
-    assert settings.dev_mode is True
+    assert settings.dev_mode is False  # production-like: no demo data, no demo users
     assert "replicaSet=rs0" in settings.mongo_url.get_secret_value()
     if service != "auth":
         assert settings.jwks_url == "http://auth:8080/.well-known/jwks.json"

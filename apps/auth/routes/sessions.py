@@ -48,7 +48,9 @@ async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
         raise
     user = await User.find_one(User.email == body.email)
     valid = verify_password(user.password_hash if user else None, body.password)
-    if user is None or not valid or not user.active:
+    # A demo user never logs in outside dev mode (they are also disabled at start).
+    demo_off = user is not None and user.demo and not auth.settings.dev_mode
+    if user is None or not valid or not user.active or demo_off:
         await auth.throttle.failed(attempt)
         LOGINS.labels("failure").inc()
         await audit("login.failure", subject=body.email, address=address)
