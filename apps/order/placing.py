@@ -1,21 +1,27 @@
 """Placing an order, idempotently by the caller's `Idempotency-Key` (Stripe's
-semantics): the key, the request's fingerprint and the new order are stored in
-one transaction once the request is valid and priced. A retry with the same key
-and body gets the first answer again: the order as of its outcome (a concurrent
-retry waits for it), or the order as it is now when the first answer was a 202
-(PENDING). The same key with another body is a 422. Keys are scoped per caller
-and pruned after 24 hours."""
+semantics): the key, the request's fingerprint, the new order and its
+order.placed event are stored in one transaction once the request is valid and
+priced. So a request that fails before that commit (invalid, not priceable,
+inventory unreachable, the database failing) leaves nothing behind and its key
+stays free: a retry is a fresh attempt, at once. Once committed, the answer is
+the order: a retry with the same key and body gets the first answer again, the
+order as of its outcome (a concurrent retry waits for it), or the order as it is
+now when the first answer was a 202 (PENDING). A failure after the commit
+(while reserving) is recorded as that 202: the order waits PENDING for the
+recovery loop, and a retry gets it at once. The same key with another body is a
+422. Keys are scoped per caller and pruned after 24 hours."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from apps.kit.bounds import check_total
 from apps.kit.clock import utcnow
@@ -34,6 +40,8 @@ from apps.order.models import (
 from apps.order.saga import record_event, reserve
 from apps.order.schemas import OrderCreate, OrderOut
 from apps.order.service import OrderParts
+
+log = logging.getLogger("glosleep.order.placing")
 
 POLL_SECONDS = 0.05
 
@@ -90,13 +98,22 @@ async def place_order(
     record = IdempotencyRecord(
         id=record_id, caller=principal.subject, key=key, fingerprint=digest, order_id=order.id
     )
-    try:
-        await record.insert()
-    except DuplicateKeyError:
-        taken = await IdempotencyRecord.get(record_id)
-        assert taken is not None, "a taken key has its record"
-        return await _replay(parts, principal, body, taken, digest)
-    return await _store_and_reserve(parts, principal, order, record_id)
+    while True:
+        try:
+            await _store(parts, order, record)
+        except KeyTaken:
+            taken = await IdempotencyRecord.get(record_id)
+            if taken is not None:
+                return await _replay(parts, principal, body, taken, digest)
+            # The other request has not committed yet (or it failed and freed
+            # the key): look again.
+            await asyncio.sleep(POLL_SECONDS)
+            continue
+        return await _reserve(parts, principal, order, record_id)
+
+
+class KeyTaken(Exception):
+    """Another request stored this Idempotency-Key first."""
 
 
 async def _priced_order(
@@ -141,23 +158,40 @@ async def _priced_order(
     return order
 
 
-async def _store_and_reserve(
-    parts: OrderParts, principal: Principal, order: Order, record_id: str
-) -> Answer:
-    """Store the order with its order.placed event, then reserve its stock.
-    Raises DuplicateKeyError when an order with this id is stored already."""
+async def _store(parts: OrderParts, order: Order, record: IdempotencyRecord | None) -> None:
+    """Store the order with its order.placed event and, when given, the key's
+    record, all or nothing. Raises KeyTaken when the key is stored already, and
+    DuplicateKeyError when an order with this id is."""
 
     async def store(session: AsyncClientSession) -> None:
+        if record is not None:
+            try:
+                await record.insert(session=session)
+            except DuplicateKeyError:
+                raise KeyTaken(record.id) from None
         await order.insert(session=session)
         await record_event(session, order, order.placed_at)
 
     await parts.kit.database.in_transaction(store)
     ORDERS_PLACED.inc()
-    outcome = await reserve(parts, order, actor=principal.subject)
+
+
+async def _reserve(parts: OrderParts, principal: Principal, order: Order, record_id: str) -> Answer:
+    """Reserve the stored order's stock. The order is stored and its key taken,
+    so a failure here is recorded as a 202 (PENDING; the recovery loop finishes
+    the reservation) instead of a 500 that would leave the retry waiting."""
+    try:
+        outcome = await reserve(parts, order, actor=principal.subject)
+    except Exception:
+        log.exception("reserving failed after the order was stored", extra={"order_id": order.id})
+        outcome = order
     if outcome.status is OrderStatus.PENDING:
-        await IdempotencyRecord.get_pymongo_collection().update_one(
-            {"_id": record_id}, {"$set": {"status_code": 202}}
-        )
+        try:
+            await IdempotencyRecord.get_pymongo_collection().update_one(
+                {"_id": record_id}, {"$set": {"status_code": 202}}
+            )
+        except PyMongoError as error:  # a retry then waits for the outcome instead
+            log.warning("202 not recorded", extra={"order_id": order.id, "error": str(error)})
     return order_answer(outcome)
 
 
@@ -183,9 +217,10 @@ async def _replay(
             distributor_id = ordering_distributor(principal, body)
             fresh = await _priced_order(parts, principal, body, distributor_id, record.order_id)
             try:
-                return await _store_and_reserve(parts, principal, fresh, record.id)
+                await _store(parts, fresh, None)
             except DuplicateKeyError:
                 continue  # it was stored after all
+            return await _reserve(parts, principal, fresh, record.id)
         if order is not None:
             if record.status_code == 202 or late:
                 # "PENDING, look again later" (or the first request is gone):

@@ -4,9 +4,14 @@ at the same time make one order and one reservation."""
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from pymongo import MongoClient
+
+from tests.order.conftest import ORDER_TEST_ENV
 from tests.support.problems import assert_problem
 from tests.support.shop import Shop
 
@@ -104,3 +109,45 @@ def test_keys_are_scoped_per_caller_and_required(shop: Shop) -> None:
     longest = shop.place(me, [(sku, 1)], key="k" * 255)
     assert longest.status_code == 201
     assert shop.level(sku)["reserved"] == 3
+
+
+def test_a_request_that_fails_before_its_order_is_stored_frees_its_key(
+    shop: Shop, mongo_url: str
+) -> None:
+    """Storing the order fails after pricing (here: its number is taken, as a
+    stand-in for any failure of the store). Before, the key was stored first, so
+    the retry waited IDEMPOTENCY_WAIT_SECONDS for an order that never came. Now
+    the key, the order and its event are one transaction: the failed attempt
+    leaves nothing behind and the retry is placed at once."""
+    distributor_id = shop.distributor()
+    me = shop.as_distributor(distributor_id)
+    sku = shop.product(stock=10)
+    first = shop.place(me, [(sku, 1)], reference="number-taker")
+    assert first.status_code == 201, first.text
+    year, number = first.json()["number"].rsplit("-", 1)
+    blocker_id = "ord_blocker" + secrets.token_hex(8)
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_url) as client:
+        orders = client[shop.platform.stack.database("order")]["orders"]
+        stored = orders.find_one({"_id": first.json()["id"]})
+        assert stored is not None
+        # The next number this order process hands out is taken already.
+        taken = f"{year}-{int(number) + 1:06d}"
+        orders.insert_one({**stored, "_id": blocker_id, "number": taken})
+        try:
+            key = str(uuid.uuid4())
+            failed = shop.place(me, [(sku, 2)], key=key, reference="fails-first")
+            assert failed.status_code == 500, failed.text
+            started = time.monotonic()
+            retried = shop.place(me, [(sku, 2)], key=key, reference="fails-first")
+            waited = time.monotonic() - started
+        finally:
+            orders.delete_one({"_id": blocker_id})
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    assert waited < float(ORDER_TEST_ENV["IDEMPOTENCY_WAIT_SECONDS"]), waited
+    assert _orders_with_reference(shop, "fails-first", distributor_id) == [retried.json()["id"]]
+    assert shop.level(sku) == {"on_hand": 10, "reserved": 1 + 2}
+    again = shop.place(me, [(sku, 2)], key=key, reference="fails-first")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == retried.json()
