@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pymongo import MongoClient
+from pymongo.collection import Collection
 
 from tests.order.conftest import ORDER_TEST_ENV
 from tests.support.problems import assert_problem
@@ -128,7 +129,7 @@ def test_a_request_that_fails_before_its_order_is_stored_frees_its_key(
     blocker_id = "ord_blocker" + secrets.token_hex(8)
     client: MongoClient[dict[str, Any]]
     with MongoClient(mongo_url) as client:
-        orders = client[shop.platform.stack.database("order")]["orders"]
+        orders: Collection[dict[str, Any]] = client[shop.platform.stack.database("order")]["orders"]
         stored = orders.find_one({"_id": first.json()["id"]})
         assert stored is not None
         # The next number this order process hands out is taken already.
