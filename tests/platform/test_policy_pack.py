@@ -48,7 +48,12 @@ def test_policies_report_what_the_rules_find(policies: list[Any]) -> None:
     assert reported == ["KMS key rotation must be on"]
 
 
-def test_pack_metadata() -> None:
-    assert yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())["runtime"] == "python"
-    requirements = (PACK / "requirements.txt").read_text()
-    assert "pulumi-policy" in requirements
+def test_the_pack_runs_in_the_projects_environment() -> None:
+    """The CLI runs the pack with the project's toolchain and .venv, where pulumi-policy
+    is locked (uv.lock); a requirements.txt would make the uv toolchain build another."""
+    runtime = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())["runtime"]
+    assert runtime["name"] == "python"
+    assert runtime["options"]["toolchain"] == "uv"
+    assert (PACK / runtime["options"]["virtualenv"]).resolve() == PACK.parents[1] / ".venv"
+    assert not (PACK / "requirements.txt").exists()
+    assert "pulumi-policy" in (PACK.parents[1] / "uv.lock").read_text()
