@@ -74,6 +74,7 @@ def build(settings: PlatformSettings) -> None:
                 password=pulumi.Output.secret(auth.password),
             ),
             platform=docker_build.Platform.LINUX_AMD64,
+            cache=dict(registry.cache_refs),
         ),
     )
     bucket = ExportBucket("exports", cluster.name, settings.namespace, ANALYTICS, tags)

@@ -2,54 +2,43 @@
 picks the service) with the repo root as context, and pushed to a registry so
 Deployments can pin them by digest.
 
-Tags are content hashes of what goes into an image: an unchanged service keeps
-its tag (no rebuild, no push), and immutable ECR tags are never reused.
+Each tag is a digest of everything the build reads: the Dockerfile, the build
+arguments and every file the context sends (build_context.py). That is the set
+pulumi-docker-build diffs, so whenever the provider rebuilds an image its tag is new,
+and ECR's immutable tags never refuse a push. Builds are reproducible
+(SOURCE_DATE_EPOCH) and cached, so an image whose layers did not change keeps its
+digest, and Deployments, which pin the digest alone, do not roll.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
 import pulumi_docker_build as docker_build
 
+from glosleep_platform.build_context import BuildContext
 from glosleep_platform.catalogue import SERVICES, ServiceSpec
 
-# What every image is built from besides its own app folder.
 DOCKERFILE = "apps/Dockerfile"
-SHARED_INPUTS = (
-    DOCKERFILE,
-    "apps/__init__.py",
-    "apps/kit",
-    "pyproject.toml",
-    "uv.lock",
-    ".dockerignore",
-)
-IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+CONTEXT = "."
+# Image timestamps fixed, so an unchanged build gives the same digest.
+REPRODUCIBLE = {"SOURCE_DATE_EPOCH": "0"}
 
 
-def _files(root: Path, relative: str) -> Iterator[Path]:
-    path = root / relative
-    if path.is_file():
-        yield path
-    elif path.is_dir():
-        for candidate in sorted(path.rglob("*")):
-            if candidate.is_file() and not IGNORED_PARTS.intersection(candidate.parts):
-                yield candidate
+def build_context(root: Path, spec: ServiceSpec) -> BuildContext:
+    return BuildContext(
+        root=root,
+        context=CONTEXT,
+        dockerfile=DOCKERFILE,
+        build_args={"SERVICE": spec.name, **REPRODUCIBLE},
+    )
 
 
 def source_tag(root: Path, spec: ServiceSpec) -> str:
-    """A short hash over every file the service's image is built from."""
-    digest = hashlib.sha256()
-    for relative in (f"apps/{spec.name}", *SHARED_INPUTS):
-        for path in _files(root, relative):
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(b"\0")
-            digest.update(path.read_bytes())
-    return "src-" + digest.hexdigest()[:16]
+    """The image's tag: a short digest of everything its build reads."""
+    return "ctx-" + build_context(root, spec).digest()[:20]
 
 
 @dataclass(frozen=True)
@@ -59,10 +48,13 @@ class ImageTarget:
     repositories: dict[str, pulumi.Input[str]]
     registry: docker_build.RegistryArgs | None = None
     platform: docker_build.Platform | None = None
+    # Where build layers are cached between deploys (a mutable repository; the image
+    # repositories' tags are immutable): one cache reference per service.
+    cache: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class Images(pulumi.ComponentResource):
-    """Builds and pushes every service image; ``refs`` are ``repo:tag@sha256:...``."""
+    """Builds and pushes every service image; ``refs`` are ``repo@sha256:...``."""
 
     def __init__(
         self,
@@ -75,24 +67,49 @@ class Images(pulumi.ComponentResource):
         self.refs: dict[str, pulumi.Output[str]] = {}
         self.digests: dict[str, pulumi.Output[str]] = {}
         for spec in SERVICES:
+            build = build_context(root, spec)
             tag = source_tag(root, spec)
+            cache = target.cache.get(spec.name)
             image = docker_build.Image(
                 f"{name}-{spec.name}",
-                context=docker_build.BuildContextArgs(location="."),
-                dockerfile=docker_build.DockerfileArgs(location=DOCKERFILE),
-                build_args={"SERVICE": spec.name},
+                context=docker_build.BuildContextArgs(location=build.context),
+                dockerfile=docker_build.DockerfileArgs(location=build.dockerfile),
+                build_args=dict(build.build_args),
                 tags=[pulumi.Output.concat(target.repositories[spec.name], ":", tag)],
                 platforms=[target.platform] if target.platform else None,
                 push=True,
                 # A preview must not need a Docker daemon; the digest is unknown until up.
                 build_on_preview=False,
                 registries=[target.registry] if target.registry else None,
-                labels={
-                    "org.opencontainers.image.title": f"glosleep-{spec.name}",
-                    "org.opencontainers.image.version": tag,
-                },
+                cache_from=(
+                    [
+                        docker_build.CacheFromArgs(
+                            registry=docker_build.CacheFromRegistryArgs(ref=cache)
+                        )
+                    ]
+                    if cache is not None
+                    else None
+                ),
+                cache_to=(
+                    [
+                        docker_build.CacheToArgs(
+                            registry=docker_build.CacheToRegistryArgs(
+                                ref=cache,
+                                mode=docker_build.CacheMode.MAX,
+                                image_manifest=True,
+                                oci_media_types=True,
+                            )
+                        )
+                    ]
+                    if cache is not None
+                    else None
+                ),
+                # No per-build label: an unchanged build must keep its digest.
+                labels={"org.opencontainers.image.title": f"glosleep-{spec.name}"},
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            self.refs[spec.name] = image.ref
+            self.refs[spec.name] = pulumi.Output.concat(
+                target.repositories[spec.name], "@", image.digest
+            )
             self.digests[spec.name] = image.digest
         self.register_outputs({"digests": self.digests})

@@ -1,4 +1,8 @@
-"""ECR repositories for the service images: immutable tags, scan on push, KMS, lifecycle."""
+"""ECR repositories for the service images: immutable tags, scan on push, KMS, lifecycle;
+and one mutable repository for the build cache (a cache is overwritten by design).
+
+Images are rebuilt from git at any time, so `pulumi destroy` deletes the repositories
+with their images (force_delete; docs/deploy.md, "What destroy keeps")."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from glosleep_platform.catalogue import SERVICE_NAMES
 from glosleep_platform.kms import kms_key
 
 KEEP_IMAGES = 30
+CACHE_REPOSITORY = "glosleep/build-cache"
 
 
 def lifecycle_policy() -> str:
@@ -56,6 +61,20 @@ class Registry(pulumi.ComponentResource):
         key = kms_key(f"{name}-images", "Encryption of GloSleep container images", tags, self)
         self.urls: dict[str, pulumi.Output[str]] = {}
         self.registry_ids: dict[str, pulumi.Output[str]] = {}
+        cache = aws.ecr.Repository(
+            f"{name}-build-cache",
+            name=CACHE_REPOSITORY,
+            image_tag_mutability="MUTABLE",
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": key.arn}],
+            force_delete=True,
+            tags={**tags, "Name": CACHE_REPOSITORY},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # One cache tag per service, rewritten by every build.
+        self.cache_refs: dict[str, pulumi.Output[str]] = {
+            service: pulumi.Output.concat(cache.repository_url, ":", service)
+            for service in SERVICE_NAMES
+        }
         for service in SERVICE_NAMES:
             repository = aws.ecr.Repository(
                 f"{name}-{service}",
@@ -63,6 +82,7 @@ class Registry(pulumi.ComponentResource):
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration={"scan_on_push": True},
                 encryption_configurations=[{"encryption_type": "KMS", "kms_key": key.arn}],
+                force_delete=True,
                 tags={**tags, "Name": f"glosleep/{service}"},
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -101,7 +101,11 @@ class Live:
             self.ecr.create_repository(
                 repositoryName=repo.inputs["name"],
                 imageTagMutability=repo.inputs["imageTagMutability"],
-                imageScanningConfiguration={"scanOnPush": True},
+                imageScanningConfiguration={
+                    "scanOnPush": bool(
+                        (repo.inputs.get("imageScanningConfiguration") or {}).get("scanOnPush")
+                    )
+                },
                 tags=tag_list(repo.tags),
             )
         # The Gateway's NLB, made by the load balancer controller with the stack's tags.

@@ -10,6 +10,7 @@ import pytest
 
 from glosleep_platform.offline import DeclaredResource, OfflineRun, run_offline
 from glosleep_platform.policy_rules import UNTAGGABLE_AWS
+from glosleep_platform.registry import CACHE_REPOSITORY
 from glosleep_platform.settings import load_settings_file, stack_config
 from tests.platform.helpers import env_of
 
@@ -246,7 +247,8 @@ def test_iam_is_least_privilege(eks_run: OfflineRun) -> None:
 
 
 def test_ecr_repositories(eks_run: OfflineRun) -> None:
-    repositories = eks_run.of_type("aws:ecr/repository:Repository")
+    everything = eks_run.of_type("aws:ecr/repository:Repository")
+    repositories = [r for r in everything if r.inputs["name"] != CACHE_REPOSITORY]
     assert sorted(r.inputs["name"] for r in repositories) == [
         "glosleep/analytics",
         "glosleep/auth",
@@ -257,7 +259,13 @@ def test_ecr_repositories(eks_run: OfflineRun) -> None:
     for repository in repositories:
         assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
         assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    for repository in everything:
         assert repository.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+        # Images are rebuilt from git: destroy deletes repositories with their images.
+        assert repository.inputs["forceDelete"] is True
+    (cache,) = [r for r in everything if r.inputs["name"] == CACHE_REPOSITORY]
+    # A build cache is rewritten by every build; only it may have mutable tags.
+    assert cache.inputs["imageTagMutability"] == "MUTABLE"
     policies = eks_run.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     assert len(policies) == len(repositories)
     rules = json.loads(policies[0].inputs["policy"])["rules"]

@@ -67,8 +67,10 @@ def test_images_go_to_the_local_registry_by_digest(kind_run: OfflineRun) -> None
         service = image.inputs["buildArgs"]["SERVICE"]
         assert image.inputs["dockerfile"] == {"location": "apps/Dockerfile"}
         assert image.inputs["context"] == {"location": "."}
-        assert image.inputs["tags"][0].startswith(f"localhost:{port}/glosleep/{service}:src-")
-        assert container(kind_run, service)["image"] == image.outputs["ref"]
+        repository = f"localhost:{port}/glosleep/{service}"
+        assert image.inputs["tags"][0].startswith(f"{repository}:ctx-")
+        digest = image.outputs["digest"]
+        assert container(kind_run, service)["image"] == f"{repository}@{digest}"
     assert set(kind_run.exports["imageDigests"]) == {
         i.inputs["buildArgs"]["SERVICE"] for i in images
     }

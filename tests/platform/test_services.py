@@ -64,7 +64,7 @@ def test_pod_shape(stack_run: OfflineRun, stack_settings: PlatformSettings, serv
     assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]
     assert {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
     # Images are pinned by digest.
-    assert re.fullmatch(r"\S+:src-[0-9a-f]{16}@sha256:[0-9a-f]{64}", c["image"]), c["image"]
+    assert re.fullmatch(r"[^:@\s]+(:[0-9]+)?/[^:@\s]+@sha256:[0-9a-f]{64}", c["image"]), c["image"]
     scaling = stack_settings.services
     assert pod["terminationGracePeriodSeconds"] == (
         scaling.shutdown_drain_seconds + scaling.shutdown_timeout_seconds + 5
