@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from glosleep_ops import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, cost, drift, prices, refresh
+from glosleep_ops import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, cost, drift, prices, redact, refresh
 from glosleep_ops.resources import (
     REPO_ROOT,
     STACKS,
@@ -55,6 +56,18 @@ def _parser() -> argparse.ArgumentParser:
     drift_cmd.add_argument("--json", action="store_true")
     drift_cmd.add_argument("--region", default=None, help="AWS region (default: the stack's)")
     drift_cmd.add_argument("--resources", type=Path, help=argparse.SUPPRESS)
+
+    redact_cmd = commands.add_parser(
+        "redact", help="copy standard input to standard output with secret values masked"
+    )
+    redact_cmd.add_argument(
+        "--values-from",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="more values to mask: JSON (every string in it) or one per line",
+    )
     return parser
 
 
@@ -65,10 +78,23 @@ def main(argv: list[str] | None = None) -> int:
             return _refresh(args)
         if args.command == "cost":
             return _cost(args)
+        if args.command == "redact":
+            return _redact(args)
         return _drift(args)
     except OpsError as error:
         print(f"glosleep-ops: {error}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _redact(args: Any) -> int:
+    secrets = redact.environment_secrets(os.environ)
+    for path in args.values_from:
+        try:
+            secrets.extend(redact.values_from_file(path.read_text()))
+        except OSError as error:
+            raise OpsError(f"cannot read {path}: {error}") from error
+    sys.stdout.write(redact.redact(sys.stdin.read(), secrets))
+    return EXIT_OK
 
 
 def _resources(stack: str, dump: Path | None, root: Path = REPO_ROOT) -> list[Resource]:
