@@ -7,6 +7,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 version="3.3.30"
 venv="$root/.cache/checkov"
 stamp="$venv/.installed-$version"
+# One install at a time (two test runs on one checkout would otherwise race).
+mkdir -p "$root/.cache"
+exec 9>"$root/.cache/checkov.lock"
+flock 9
 if [[ ! -f "$stamp" ]]; then
     rm -rf "$venv"
     python3 -m venv "$venv"

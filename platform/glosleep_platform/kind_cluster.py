@@ -8,6 +8,7 @@ There is no maintained Pulumi provider for Kind (docs/adr/0010-kind-via-pulumi-c
 from __future__ import annotations
 
 import hashlib
+import uuid
 from pathlib import Path
 
 import pulumi
@@ -17,6 +18,11 @@ import pulumi_kubernetes as k8s
 from glosleep_platform.settings import KindSettings
 
 REGISTRY_NAME = "glosleep-registry"
+
+
+def every_update() -> str:
+    """A trigger that differs on every run of the program, so its Command runs each time."""
+    return uuid.uuid4().hex
 
 
 class KindCluster(pulumi.ComponentResource):
@@ -43,22 +49,34 @@ class KindCluster(pulumi.ComponentResource):
             create="bash platform/kind/up.sh",
             delete="bash platform/kind/down.sh",
             environment=environment,
-            # Recreate the cluster when its config or node image changes.
+            # Recreate the cluster when its config or node image changes: the old one
+            # is deleted first, or the new up.sh would find it, keep it, and the old
+            # resource's down.sh would then delete it (create-before-delete).
             triggers=[hashlib.sha256(config_text).hexdigest(), settings.node_image],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+        # Runs up.sh on every `pulumi up` (it is idempotent and has no delete), so a
+        # cluster or registry deleted by hand comes back; ADR 0010.
+        ensure = command.local.Command(
+            f"{name}-ensure",
+            create="bash platform/kind/up.sh",
+            environment=environment,
+            triggers=[every_update()],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
         )
         kubeconfig = command.local.Command(
             f"{name}-kubeconfig",
             create=f"kind get kubeconfig --name {settings.cluster_name}",
-            triggers=[cluster.id],
+            # Read again after every ensure: a recreated cluster has new certificates.
+            triggers=[ensure.id],
             logging=command.local.Logging.NONE,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[cluster], additional_secret_outputs=["stdout"]
+                parent=self, depends_on=[ensure], additional_secret_outputs=["stdout"]
             ),
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(kubeconfig.stdout)
         self.registry = f"localhost:{settings.registry_port}"
-        self.ready: list[pulumi.Resource] = [cluster]
+        self.ready: list[pulumi.Resource] = [ensure]
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=self.kubeconfig,
