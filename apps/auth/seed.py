@@ -111,5 +111,5 @@ async def disable_demo_users(parts: AuthParts) -> None:
         await User.get_pymongo_collection().update_one(
             {"_id": user.id}, {"$set": {"active": False, "updated_at": utcnow()}}
         )
-        await parts.refresh_tokens.revoke_user(user.id)
+        await parts.refresh_tokens.revoke_user(user.id, "dev_mode_off")
         log.warning("demo user disabled: dev mode is off", extra={"email": user.email})

@@ -11,9 +11,11 @@ from typing import Any
 
 import jwt
 from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.auth.keys import KeyStore
 from apps.auth.models import RefreshToken, User
+from apps.auth.revocations import record_session_revoked, record_user_revoked
 from apps.kit.clock import utcnow
 from apps.kit.ids import new_id
 from apps.kit.problems import Unauthorized
@@ -55,8 +57,15 @@ class AccessTokens:
         token = jwt.encode(payload, key.private_key, SIGNING_ALGORITHM, headers={"kid": key.kid})
         return IssuedAccessToken(token, self.ttl_seconds)
 
-    async def for_user(self, user: User) -> IssuedAccessToken:
-        claims: dict[str, Any] = {"kind": "user", "roles": user.roles, "email": user.email}
+    async def for_user(self, user: User, session_id: str) -> IssuedAccessToken:
+        """`session_id` (the `sid` claim) is the refresh-token family the access token
+        belongs to: revoking that session voids it at every service."""
+        claims: dict[str, Any] = {
+            "kind": "user",
+            "roles": user.roles,
+            "email": user.email,
+            "sid": session_id,
+        }
         if user.distributor_id:
             claims["distributor_id"] = user.distributor_id
         return await self.issue(user.id, claims)
@@ -89,6 +98,7 @@ def _digest(token: str) -> str:
 class IssuedRefreshToken:
     token: str
     expires_in: int
+    family_id: str
 
 
 class ReusedRefreshToken(Exception):
@@ -105,13 +115,14 @@ class RefreshTokens:
 
     async def issue(self, user_id: str, family_id: str | None = None) -> IssuedRefreshToken:
         token = secrets.token_urlsafe(32)
+        family = family_id or new_id("fam")
         await RefreshToken(
             token_hash=_digest(token),
-            family_id=family_id or new_id("fam"),
+            family_id=family,
             user_id=user_id,
             expires_at=utcnow() + timedelta(seconds=self.ttl_seconds),
         ).insert()
-        return IssuedRefreshToken(token, self.ttl_seconds)
+        return IssuedRefreshToken(token, self.ttl_seconds, family)
 
     async def rotate(self, token: str) -> tuple[str, IssuedRefreshToken]:
         """Use a refresh token once: answers its user and a new token of the same
@@ -131,7 +142,7 @@ class RefreshTokens:
         if claimed is None:
             known = await RefreshToken.find_one({"token_hash": _digest(token)})
             if known is not None and known.used_at is not None and known.revoked_at is None:
-                await self.revoke_family(known.family_id)
+                await self.revoke_family(known.family_id, known.user_id, "refresh_token_reuse")
                 raise ReusedRefreshToken(known.user_id)
             raise Unauthorized("The refresh token is not valid.")
         fresh = await self.issue(claimed["user_id"], claimed["family_id"])
@@ -142,15 +153,24 @@ class RefreshTokens:
         known = await RefreshToken.find_one({"token_hash": _digest(token)})
         if known is None:
             return None
-        await self.revoke_family(known.family_id)
+        await self.revoke_family(known.family_id, known.user_id, "logout")
         return known.user_id
 
-    async def revoke_family(self, family_id: str) -> None:
+    async def revoke_family(self, family_id: str, user_id: str, reason: str) -> None:
+        """End one session: its refresh tokens here, its access tokens everywhere."""
         await RefreshToken.get_pymongo_collection().update_many(
             {"family_id": family_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}
         )
+        await record_session_revoked(None, family_id, user_id, reason)
 
-    async def revoke_user(self, user_id: str) -> None:
+    async def revoke_user(
+        self, user_id: str, reason: str, session: AsyncClientSession | None = None
+    ) -> None:
+        """End every session of a user: refresh tokens here, and every access token
+        issued until now at every service."""
         await RefreshToken.get_pymongo_collection().update_many(
-            {"user_id": user_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}
+            {"user_id": user_id, "revoked_at": None},
+            {"$set": {"revoked_at": utcnow()}},
+            session=session,
         )
+        await record_user_revoked(session, user_id, reason)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urljoin
 
 import httpx
 from beanie import Document
@@ -21,6 +22,12 @@ from apps.kit.forwarded import ForwardedClientMiddleware
 from apps.kit.health import Health
 from apps.kit.metrics import gauge, instrument
 from apps.kit.middleware import RequestContextMiddleware
+from apps.kit.revocation import (
+    RevocationList,
+    RevocationSource,
+    RevokingVerifier,
+    http_source,
+)
 from apps.kit.security import JwksTokenVerifier, TokenVerifier
 from apps.kit.service_client import ClientCredentials, ServiceClient
 from apps.kit.settings import ServiceSettings
@@ -45,6 +52,8 @@ class AppKit:
             headers={"User-Agent": f"glosleep-{settings.service_name}"},
         )
         self._verifier: TokenVerifier | None = None
+        self.revocations = RevocationList()
+        self.revocation_source: RevocationSource | None = None
         self.credentials: ClientCredentials | None = None
         if settings.auth_url and settings.service_client_id and settings.service_client_secret:
             self.credentials = ClientCredentials(
@@ -105,6 +114,40 @@ async def _repeat(kit: AppKit, loop: BackgroundLoop) -> None:
         await asyncio.sleep(loop.interval_seconds)
 
 
+def _install_verifier(
+    kit: AppKit,
+    verifier: Callable[[AppKit], TokenVerifier] | None,
+    revocation_source: Callable[[AppKit], RevocationSource] | None,
+) -> None:
+    settings = kit.settings
+    inner: TokenVerifier
+    if verifier is not None and revocation_source is not None:
+        inner = verifier(kit)
+        kit.revocation_source = revocation_source(kit)
+    elif settings.jwks_url:
+        inner = JwksTokenVerifier(
+            settings.jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            cache_seconds=settings.jwks_cache_seconds,
+            http=kit.http,
+        )
+        url = settings.revocations_url or urljoin(settings.jwks_url, "/v1/revocations")
+        kit.revocation_source = http_source(url, kit.http)
+    else:
+        raise RuntimeError("JWKS_URL must be set for this service")
+    kit.verifier = RevokingVerifier(inner, kit.revocations)
+
+
+async def _sync_revocations(kit: AppKit) -> None:
+    if kit.revocation_source is None:
+        return
+    try:
+        await kit.revocations.sync(kit.revocation_source)
+    except httpx.HTTPError as error:
+        log.warning("revocation list not readable", extra={"error": type(error).__name__})
+
+
 def create_app(
     settings: ServiceSettings,
     *,
@@ -114,12 +157,21 @@ def create_app(
     documents: Sequence[type[Document]],
     routers: Sequence[APIRouter],
     verifier: Callable[[AppKit], TokenVerifier] | None = None,
+    revocation_source: Callable[[AppKit], RevocationSource] | None = None,
     on_ready: Sequence[Hook] = (),
     loops: Sequence[BackgroundLoop] = (),
 ) -> FastAPI:
+    """`verifier` and `revocation_source` are for the auth service, which checks
+    tokens against its own keys and revocations; every other service uses auth's
+    JWKS (`JWKS_URL`) and revocation list (`REVOCATIONS_URL`, by default
+    `/v1/revocations` next to the JWKS)."""
     database = Database(settings.mongo_url.get_secret_value(), settings.mongo_database, documents)
     kit = AppKit(settings, database)
     started = {"done": False}
+    loops = [
+        *loops,
+        BackgroundLoop("revocations", _sync_revocations, settings.revocation_poll_seconds),
+    ]
 
     async def start() -> list[asyncio.Task[None]]:
         await database.connect()
@@ -133,18 +185,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
         DATABASE_UP.set(0)
-        if verifier is not None:
-            kit.verifier = verifier(kit)
-        elif settings.jwks_url:
-            kit.verifier = JwksTokenVerifier(
-                settings.jwks_url,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                cache_seconds=settings.jwks_cache_seconds,
-                http=kit.http,
-            )
-        else:
-            raise RuntimeError("JWKS_URL must be set for this service")
+        _install_verifier(kit, verifier, revocation_source)
         starting = asyncio.create_task(start(), name="startup")
         try:
             yield

@@ -38,6 +38,10 @@ class ServiceSettings(BaseSettings):
     # verifies with its own key store and leaves this unset.
     jwks_url: str | None = None
     jwks_cache_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # Auth's revocation list (apps/kit/revocation.py): by default /v1/revocations on
+    # the JWKS host, read every REVOCATION_POLL_SECONDS.
+    revocations_url: str | None = None
+    revocation_poll_seconds: float = Field(default=2.0, gt=0, le=10)
 
     # This service's own credentials for calls to other services.
     auth_url: str | None = None

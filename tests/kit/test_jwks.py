@@ -35,6 +35,9 @@ class CountingRelay:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if self.path != "/.well-known/jwks.json":
+                    self.send_error(404)
+                    return
                 relay.fetches.append(time.monotonic())
                 upstream = httpx.get(jwks_url, timeout=5.0)
                 self.send_response(upstream.status_code)
@@ -67,7 +70,12 @@ def relay(auth_platform: Platform) -> Iterator[CountingRelay]:
 
 @pytest.fixture(scope="module")
 def flooded_probe(auth_platform: Platform, relay: CountingRelay) -> Iterator[ServiceProcess]:
-    process = start_probe(auth_platform, JWKS_URL=relay.url, JWKS_CACHE_SECONDS="1")
+    process = start_probe(
+        auth_platform,
+        JWKS_URL=relay.url,
+        JWKS_CACHE_SECONDS="1",
+        REVOCATIONS_URL=auth_platform.url("auth", "/v1/revocations"),
+    )
     yield process
     process.stop()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.auth.audit import audit
 from apps.auth.models import User
 from apps.auth.passwords import check_policy, hash_password, verify_password
 from apps.auth.schemas import PasswordChange, UserOut
 from apps.auth.service import Auth, admit_attempt, client_address
+from apps.kit.app import Kit
 from apps.kit.clock import utcnow
 from apps.kit.problems import Forbidden, NotFound
 from apps.kit.security import CurrentPrincipal
@@ -32,7 +34,7 @@ async def me(principal: CurrentPrincipal) -> User:
 
 @router.post("/password", status_code=204, summary="Change my password")
 async def change_password(
-    body: PasswordChange, principal: CurrentPrincipal, auth: Auth, request: Request
+    body: PasswordChange, principal: CurrentPrincipal, auth: Auth, kit: Kit, request: Request
 ) -> Response:
     user = await _own_user(principal)
     address = client_address(request)
@@ -47,7 +49,12 @@ async def change_password(
     check_policy(body.new_password, email=user.email)
     user.password_hash = hash_password(body.new_password)
     user.password_changed_at = user.updated_at = utcnow()
-    await user.save()
-    await auth.refresh_tokens.revoke_user(user.id)
+
+    # Every session ends, this one included: whoever else held one is out.
+    async def change(session: AsyncClientSession) -> None:
+        await user.save(session=session)
+        await auth.refresh_tokens.revoke_user(user.id, "password_changed", session)
+
+    await kit.database.in_transaction(change)
     await audit("password.changed", actor=user.id, subject=user.id)
     return Response(status_code=204)

@@ -27,8 +27,8 @@ router = APIRouter(prefix="/v1", tags=["sessions"])
 
 
 async def _token_pair(auth: AuthParts, user: User, family_id: str | None = None) -> TokenPair:
-    access = await auth.access_tokens.for_user(user)
     refresh = await auth.refresh_tokens.issue(user.id, family_id)
+    access = await auth.access_tokens.for_user(user, refresh.family_id)
     TOKENS_ISSUED.labels("password" if family_id is None else "refresh_token").inc()
     return TokenPair(
         access_token=access.token,
@@ -76,9 +76,9 @@ async def refresh(body: RefreshRequest, request: Request, auth: Auth) -> TokenPa
         ) from None
     user = await User.get(user_id)
     if user is None or not user.active:
-        await auth.refresh_tokens.revoke_user(user_id)
+        await auth.refresh_tokens.revoke_user(user_id, "inactive")
         raise Unauthorized("The account is inactive.")
-    access = await auth.access_tokens.for_user(user)
+    access = await auth.access_tokens.for_user(user, fresh.family_id)
     TOKENS_ISSUED.labels("refresh_token").inc()
     return TokenPair(
         access_token=access.token,

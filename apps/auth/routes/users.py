@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from apps.auth.audit import audit
 from apps.auth.models import User
 from apps.auth.passwords import check_policy, hash_password
 from apps.auth.schemas import UserCreate, UserOut, UserUpdate, _distributor_rule
-from apps.auth.service import Auth
+from apps.auth.service import Auth, AuthParts
+from apps.kit.app import AppKit, Kit
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
@@ -73,7 +75,7 @@ async def read_user(user_id: str, _: Admin) -> User:
 
 
 @router.patch("/{user_id}", response_model=UserOut, summary="Update a user")
-async def update_user(user_id: str, body: UserUpdate, admin: Admin, auth: Auth) -> User:
+async def update_user(user_id: str, body: UserUpdate, admin: Admin, auth: Auth, kit: Kit) -> User:
     user = await _user(user_id)
     changes = body.model_dump(exclude_unset=True)
     if "roles" in changes and changes["roles"] is None:
@@ -90,19 +92,32 @@ async def update_user(user_id: str, body: UserUpdate, admin: Admin, auth: Auth) 
     if body.active is not None:
         user.active = body.active
     user.updated_at = utcnow()
-    await user.save()
-    if not user.active or "roles" in changes:
-        await auth.refresh_tokens.revoke_user(user.id)
+    await _save(kit, auth, user, None if user.active else "deactivated", "roles" in changes)
     await audit("user.updated", actor=admin.subject, subject=user.id, fields=sorted(changes))
     return user
 
 
+async def _save(
+    kit: AppKit, auth: AuthParts, user: User, deactivated: str | None, roles_changed: bool
+) -> None:
+    """Save the user; a deactivation or role change also ends every session of the
+    user, here and (through the revocation list) at every service, in the same
+    transaction."""
+
+    async def change(session: AsyncClientSession) -> None:
+        await user.save(session=session)
+        if deactivated or roles_changed:
+            reason = deactivated or "roles_changed"
+            await auth.refresh_tokens.revoke_user(user.id, reason, session)
+
+    await kit.database.in_transaction(change)
+
+
 @router.post("/{user_id}/deactivate", response_model=UserOut, summary="Deactivate a user")
-async def deactivate_user(user_id: str, admin: Admin, auth: Auth) -> User:
+async def deactivate_user(user_id: str, admin: Admin, auth: Auth, kit: Kit) -> User:
     user = await _user(user_id)
     user.active = False
     user.updated_at = utcnow()
-    await user.save()
-    await auth.refresh_tokens.revoke_user(user.id)
+    await _save(kit, auth, user, "deactivated", roles_changed=False)
     await audit("user.deactivated", actor=admin.subject, subject=user.id)
     return user
