@@ -188,6 +188,14 @@ class PlatformSettings(_Model):
         other = "eks" if self.stack == "kind" else "kind"
         if wanted[other] is not None:
             raise ValueError(f"stack {self.stack!r} must not set the {other!r} config object")
+        if self.kind is not None:
+            # On kind the node image decides the Kubernetes version; the two must agree.
+            minor = self.kind.node_image.split(":v", 1)[1].rsplit(".", 1)[0].split("@")[0]
+            if minor != self.kubernetes_version:
+                raise ValueError(
+                    f"kind.nodeImage {self.kind.node_image} runs Kubernetes {minor}, but "
+                    f"kubernetesVersion is {self.kubernetes_version}: set both to the same version"
+                )
         return self
 
     @property
