@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from apps.kit.bounds import Day
+from apps.kit.schemas import Sku
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 UpperCode = Annotated[
@@ -70,7 +71,7 @@ class SalesQuery(DateRange):
     distributor_id: Code | None = None
     region: Code | None = None
     category: Code | None = None
-    sku: UpperCode | None = None
+    sku: Sku | None = None
 
 
 class TopProductsQuery(DateRange):
@@ -92,7 +93,7 @@ class StockQuery(ReportQuery):
     as_of: Day | None = None
     warehouse_code: UpperCode | None = None
     category: Code | None = None
-    sku: UpperCode | None = None
+    sku: Sku | None = None
 
     def cutoff(self) -> datetime | None:
         if self.as_of is None:

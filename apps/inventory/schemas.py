@@ -18,20 +18,24 @@ from apps.inventory.models import (
 )
 from apps.inventory.settings import MAX_RESERVATION_TTL_SECONDS
 from apps.kit.bounds import GstRate
-from apps.kit.schemas import Name, Paise, Quantity, RequestModel, ResponseModel, Text
+from apps.kit.schemas import (
+    Name,
+    Paise,
+    Quantity,
+    RequestModel,
+    ResponseModel,
+    Sku,
+    Text,
+    upper_code,
+)
 
-SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{2,39}$"
 WAREHOUSE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
 KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
 
-def _code(value: Any) -> Any:
-    """Codes are upper case; normalise before the pattern is checked."""
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-Sku = Annotated[str, BeforeValidator(_code), StringConstraints(pattern=SKU_PATTERN)]
-WarehouseCode = Annotated[str, BeforeValidator(_code), StringConstraints(pattern=WAREHOUSE_PATTERN)]
+WarehouseCode = Annotated[
+    str, BeforeValidator(upper_code), StringConstraints(pattern=WAREHOUSE_PATTERN)
+]
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 StockCount = Annotated[int, Field(ge=0, le=1_000_000)]
 Size = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]

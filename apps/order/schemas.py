@@ -7,21 +7,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from apps.kit.schemas import Gstin, Name, Quantity, RequestModel, ResponseModel, Text
+from apps.kit.schemas import Gstin, Name, Quantity, RequestModel, ResponseModel, Sku, Text
 from apps.order.models import Address, OrderLine, OrderStatus, SagaStep, ShortLine, Transition
 
 DistributorId = Annotated[str, StringConstraints(pattern=r"^dst_[a-z0-9_]{3,60}$")]
-# The catalogue's SKU format (inventory owns it): upper case, digits, dashes.
-Sku = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z0-9][A-Z0-9-]{2,39}$"),
-]
 Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 MAX_LINES = 100
 
 
-class AddressIn(Address):
-    model_config = RequestModel.model_config
+class AddressIn(Address, RequestModel):
+    pass
 
 
 class DistributorCreate(RequestModel):

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
 from apps.kit.bounds import GstRate
-from apps.kit.schemas import Email, Gstin, Name, Paise, Quantity, RequestModel, ResponseModel, Text
+from apps.kit.schemas import (
+    SKU_PATTERN,
+    Email,
+    Gstin,
+    Name,
+    Paise,
+    Quantity,
+    RequestModel,
+    ResponseModel,
+    Text,
+)
 from apps.procurement.models import (
     ItemType,
     Material,
@@ -41,6 +52,10 @@ def check_item(item_type: ItemType, item: str) -> None:
     if item_type is ItemType.MATERIAL and item not in {m.value for m in Material}:
         allowed = ", ".join(m.value for m in Material)
         raise ValueError(f"a material is one of {allowed}")
+    if item_type is ItemType.SKU and not re.fullmatch(SKU_PATTERN, item):
+        raise ValueError(
+            "a SKU is 3-40 letters, digits and dashes, starting with a letter or digit"
+        )
 
 
 class SupplyItemIn(RequestModel):

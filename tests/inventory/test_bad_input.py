@@ -28,6 +28,15 @@ BAD_BODIES: list[bytes] = [
     b'{"unit_price_paise": -5, "gst_rate_bps": 99999, "name": null}',
     b'{"code": "bad code!", "name": "", "address": "\\u0000"}',
     b'{"name": "x", "unknown_field": 1}',
+    b'{"sku": "T-STR", "name": "n", "category": "mattress", "unit_price_paise": "100",'
+    b' "gst_rate_bps": 0}',
+    b'{"sku": "T-BOOL", "name": "n", "category": "mattress", "unit_price_paise": 100,'
+    b' "gst_rate_bps": 0, "active": "true"}',
+    b'{"sku": "T-NUL", "name": "n\\u0000", "category": "mattress", "unit_price_paise": 1,'
+    b' "gst_rate_bps": 0}',
+    b'{"lines": [{"sku": "MTR-MF6-Q", "quantity": "5"}]}',
+    b'{"lines": [{"sku": "MTR-MF6-Q", "quantity": true}]}',
+    b'{"warehouse_code": "BLR-01", "sku": "X1", "delta": "-1", "reason": "damage"}',
 ]
 PATH_VALUES = {
     "sku": "T-NO-SUCH",

@@ -3,6 +3,8 @@ and their parameters come from the service's own OpenAPI document."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from apps.kit.bounds import MAX_INSTANT, MAX_QUANTITY, MAX_UNIT_PAISE
@@ -140,3 +142,56 @@ def test_an_order_total_beyond_the_maximum_is_422_and_stores_nothing(shop: Shop)
         shop.url("/v1/orders"), params={"distributor_id": distributor_id}, headers=shop.admin
     )
     assert listed.json()["items"] == []
+
+
+def test_numbers_and_booleans_are_json_types_and_text_is_plain(shop: Shop) -> None:
+    """A quantity of "5" or true placed an order (true as 1 unit); text took NUL
+    and other control characters. One rule, in the kit's RequestModel."""
+    distributor_id = shop.distributor()
+    me = shop.as_distributor(distributor_id)
+    sku = shop.product(stock=10)
+    for quantity in ("5", True, 5.0, "1e0"):
+        body = {"lines": [{"sku": sku, "quantity": quantity}]}
+        response = shop.http.post(
+            shop.url("/v1/orders"), json=body, headers={**me, "Idempotency-Key": str(uuid4())}
+        )
+        assert response.status_code == 422, (quantity, response.text)
+    for text in ("nul\u0000byte", "bell\u0007", "escape\u001b[31m", "c1\u0085middle"):
+        refused = shop.place(me, [(sku, 1)], reference=text)
+        assert refused.status_code == 422, (text, refused.text)
+    named = shop.http.patch(
+        shop.url(f"/v1/distributors/{distributor_id}"),
+        json={"name": "Tab\there"},
+        headers=shop.platform.as_role("sales"),
+    )
+    assert named.status_code == 422, named.text
+    for active in ("true", 1, "yes"):
+        flag = shop.http.patch(
+            shop.url(f"/v1/distributors/{distributor_id}"),
+            json={"active": active},
+            headers=shop.platform.as_role("sales"),
+        )
+        assert flag.status_code == 422, (active, flag.text)
+    assert shop.level(sku) == {"on_hand": 10, "reserved": 0}
+    placed = shop.place(me, [(sku, 1)], reference="plain text, ünïcödé ✓")
+    assert placed.status_code == 201, placed.text
+
+
+def test_one_sku_spelling_rule_in_every_service(shop: Shop) -> None:
+    """Inventory accepted `pil-mf-std` and normalised it; order refused it."""
+    distributor_id = shop.distributor()
+    me = shop.as_distributor(distributor_id)
+    sku = shop.product(stock=5)
+    placed = shop.place(me, [(f"  {sku.lower()} ", 2)])
+    assert placed.status_code == 201, placed.text
+    assert [line["sku"] for line in placed.json()["lines"]] == [sku]
+    availability = shop.http.get(
+        shop.platform.url("inventory", "/v1/availability"),
+        params={"sku": sku.lower()},
+        headers=shop.admin,
+    )
+    assert availability.status_code == 200, availability.text
+    assert availability.json()["items"] == [{"sku": sku, "available": 3}]
+    for bad in ("a", "pil_mf", "pil.mf.std", "-pil"):
+        refused = shop.place(me, [(bad, 1)])
+        assert refused.status_code == 422, (bad, refused.text)

@@ -22,6 +22,13 @@ BAD_BODIES: list[bytes] = [
     b'{"lines": "many", "supplier_id": 7}',
     b'{"lines": [{"quantity": -1, "line_no": 0}], "warehouse_code": {"$gt": ""}}',
     b'{"report": "../../etc/passwd", "filters": {"a": {"b": 1}}}',
+    b'{"supplier_id": "s", "lines": [{"item_type": "sku", "item": "T-1", "quantity": "5"}]}',
+    b'{"supplier_id": "s", "lines": [{"item_type": "sku", "item": "T-1", "quantity": true}]}',
+    b'{"supplier_id": "s", "lines": [{"item_type": "sku", "item": "T.1", "quantity": 1}]}',
+    b'{"warehouse_code": "W1", "lines": [{"line_no": "1", "quantity": 1}]}',
+    b'{"warehouse_code": "W1", "lines": [{"line_no": 1, "quantity": 1}],'
+    b' "allow_over_receipt": "yes"}',
+    b'{"name": "Bell\\u0007", "notes": "nul\\u0000"}',
 ]
 PATH_VALUES = {
     "po_id": "po__does_not_exist",

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from apps.inventory.access import Admin, CatalogReader
 from apps.inventory.models import Category, Product
-from apps.inventory.schemas import ProductCreate, ProductOut, ProductUpdate, Sku
+from apps.inventory.schemas import ProductCreate, ProductOut, ProductUpdate
 from apps.inventory.stock import SOURCE
 from apps.kit.app import AppKit, Kit
 from apps.kit.clock import utcnow
@@ -21,6 +21,7 @@ from apps.kit.listing import keyset_page
 from apps.kit.outbox import record
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, NotFound
+from apps.kit.schemas import Sku
 
 router = APIRouter(prefix="/v1/products", tags=["catalogue"])
 
