@@ -19,28 +19,34 @@ from glosleep_platform.services import Extras
 from glosleep_platform.settings import EksSettings, PlatformSettings
 from stacks.common import ROOT, Cluster, deploy_workloads
 
+LB = "service.beta.kubernetes.io/aws-load-balancer-"
+# TLS 1.3 and 1.2 with forward-secret ciphers only.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
 
 def gateway_exposure(settings: PlatformSettings, eks: EksSettings) -> GatewayExposure:
-    """An internet-facing NLB (made by the AWS Load Balancer Controller) in front of Envoy."""
+    """An internet-facing NLB (made by the AWS Load Balancer Controller) in front of Envoy:
+    TLS terminated with the stack's ACM certificate, the client's address passed to Envoy
+    by proxy protocol v2 (the NLB's own address would otherwise be all Envoy sees)."""
+    certificate = eks.tls_certificate()
     annotations = {
-        "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-        "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": ",".join(
+        f"{LB}type": "external",
+        f"{LB}scheme": "internet-facing",
+        f"{LB}nlb-target-type": "ip",
+        f"{LB}proxy-protocol": "*",
+        f"{LB}additional-resource-tags": ",".join(
             f"{key}={value}" for key, value in sorted(settings.tags.items())
         ),
     }
-    scheme = "http"
-    if eks.certificate_arn is not None:
-        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = eks.certificate_arn
-        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = str(
-            TLS_OFFLOAD_PORT
-        )
-        scheme = "https"
+    if certificate is not None:
+        annotations[f"{LB}ssl-cert"] = certificate
+        annotations[f"{LB}ssl-ports"] = str(TLS_OFFLOAD_PORT)
+        annotations[f"{LB}ssl-negotiation-policy"] = TLS_POLICY
     return GatewayExposure(
         service_type="LoadBalancer",
-        public_url=f"{scheme}://{settings.hostname}",
-        tls_offload=eks.certificate_arn is not None,
+        public_url=f"{'http' if certificate is None else 'https'}://{settings.hostname}",
+        tls_offload=certificate is not None,
+        proxy_protocol=True,
         proxy_replicas=2,
         annotations=annotations,
     )
@@ -48,6 +54,7 @@ def gateway_exposure(settings: PlatformSettings, eks: EksSettings) -> GatewayExp
 
 def build(settings: PlatformSettings) -> None:
     eks = settings.require_eks()
+    eks.tls_certificate()  # stop before any resource when TLS is not configured
     tags = settings.tags
     cluster_name = f"{settings.project}-{settings.stack}"
     network = Network("network", eks, cluster_name, tags)

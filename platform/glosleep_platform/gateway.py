@@ -4,6 +4,11 @@ One Gateway, one hostname; each service gets an HTTPRoute under its own path
 prefix (docs/adr/0013-gateway-api.md). Only the public API (``/v1``), the OpenAPI
 document and auth's ``/.well-known`` are routed: ``/metrics``, ``/livez`` and
 ``/readyz`` stay inside the cluster.
+
+With TLS (a cloud load balancer terminates it, docs/adr/0015-client-address-and-edge-tls.md)
+the routes attach only to the TLS-offload listener and carry HSTS; port 80 only
+redirects to https. Envoy names the client from the connection it saw (or the load
+balancer's proxy protocol header) and drops whatever X-Forwarded-For the client sent.
 """
 
 from __future__ import annotations
@@ -22,9 +27,19 @@ CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 GATEWAY_CLASS = "glosleep"
 GATEWAY_NAME = "glosleep"
 PROXY_CONFIG = "glosleep-proxy"
+CLIENT_POLICY = "glosleep-clients"
+REDIRECT_ROUTE = "https-redirect"
 HTTP_PORT = 80
+HTTP_LISTENER = "http"
 # Listener for traffic whose TLS a cloud load balancer has already terminated.
 TLS_OFFLOAD_PORT = 443
+TLS_OFFLOAD_LISTENER = "https-offload"
+HTTPS_REDIRECT = {"scheme": "https", "statusCode": 301}
+# One year; browsers then use https for the hostname without trying port 80.
+HSTS = "max-age=31536000; includeSubDomains"
+# What a client may write to pose as someone else; Envoy removes these before it
+# appends the address it saw itself (apps/kit/forwarded.py reads that last hop).
+CLIENT_ADDRESS_HEADERS = ["X-Forwarded-For", "Forwarded", "X-Real-IP"]
 # Envoy proxy pods carry this label; NetworkPolicies admit traffic from them.
 PROXY_POD_LABELS = {"app.kubernetes.io/name": "envoy"}
 
@@ -37,6 +52,8 @@ class GatewayExposure:
     public_url: str
     node_port: int | None = None
     tls_offload: bool = False
+    # The load balancer sends a PROXY protocol header with the client's address.
+    proxy_protocol: bool = False
     proxy_replicas: int = 1
     annotations: dict[str, str] = field(default_factory=dict)
 
@@ -54,6 +71,9 @@ class GatewayRef:
     namespace: str
     hostname: str
     depends_on: pulumi.Resource
+    # The listener routes attach to, and whether their answers carry HSTS.
+    listener: str = HTTP_LISTENER
+    hsts: bool = False
 
 
 class Gateway(pulumi.ComponentResource):
@@ -112,9 +132,9 @@ class Gateway(pulumi.ComponentResource):
             },
             opts=after,
         )
-        listeners: list[dict[str, Any]] = [self._listener("http", HTTP_PORT, hostname)]
+        listeners: list[dict[str, Any]] = [self._listener(HTTP_LISTENER, HTTP_PORT, hostname)]
         if exposure.tls_offload:
-            listeners.append(self._listener("https-offload", TLS_OFFLOAD_PORT, hostname))
+            listeners.append(self._listener(TLS_OFFLOAD_LISTENER, TLS_OFFLOAD_PORT, hostname))
         gateway = k8s.apiextensions.CustomResource(
             f"{name}-gateway",
             api_version="gateway.networking.k8s.io/v1",
@@ -130,7 +150,36 @@ class Gateway(pulumi.ComponentResource):
                 parent=self, depends_on=[gateway_class, gateway_namespace_ready]
             ),
         )
-        self.ref = GatewayRef(GATEWAY_NAME, gateway_namespace, hostname, gateway)
+        on_gateway = pulumi.ResourceOptions(parent=self, depends_on=[gateway])
+        _custom_resource(
+            f"{name}-client-policy",
+            ("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy"),
+            (CLIENT_POLICY, gateway_namespace, "gateway"),
+            self.client_policy_spec(exposure),
+            on_gateway,
+        )
+        self.ref = GatewayRef(
+            GATEWAY_NAME,
+            gateway_namespace,
+            hostname,
+            gateway,
+            listener=TLS_OFFLOAD_LISTENER if exposure.tls_offload else HTTP_LISTENER,
+            hsts=exposure.tls_offload,
+        )
+        if exposure.tls_offload:
+            # Port 80 answers every request with a redirect to https, nothing else.
+            redirect = {"type": "RequestRedirect", "requestRedirect": HTTPS_REDIRECT}
+            _custom_resource(
+                f"{name}-https-redirect",
+                ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+                (REDIRECT_ROUTE, gateway_namespace, "route"),
+                {
+                    "parentRefs": [_parent(self.ref, HTTP_LISTENER)],
+                    "hostnames": [hostname],
+                    "rules": [{"filters": [redirect]}],
+                },
+                on_gateway,
+            )
         self.url = exposure.public_url
         self.register_outputs({"url": self.url})
 
@@ -148,6 +197,24 @@ class Gateway(pulumi.ComponentResource):
                 }
             },
         }
+
+    @staticmethod
+    def client_policy_spec(exposure: GatewayExposure) -> dict[str, Any]:
+        """How Envoy learns the client's address: from the connection (or the load
+        balancer's PROXY header), never from the client's own X-Forwarded-For.
+
+        ``clientIPDetection`` stays unset on purpose: Envoy then uses the remote address
+        with zero trusted hops and appends it to X-Forwarded-For; setting
+        ``xForwardedFor`` would switch to reading the client's header instead."""
+        spec: dict[str, Any] = {
+            "targetRefs": [
+                {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME}
+            ],
+            "headers": {"earlyRequestHeaders": {"remove": list(CLIENT_ADDRESS_HEADERS)}},
+        }
+        if exposure.proxy_protocol:
+            spec["proxyProtocol"] = {"optional": False}
+        return spec
 
     @staticmethod
     def proxy_spec(exposure: GatewayExposure) -> dict[str, Any]:
@@ -195,9 +262,9 @@ def http_route(
         kind="HTTPRoute",
         metadata={"name": name, "namespace": namespace, "labels": kube.app_labels(name, "route")},
         spec={
-            "parentRefs": [{"name": gateway.name, "namespace": gateway.namespace}],
+            "parentRefs": [_parent(gateway, gateway.listener)],
             "hostnames": [gateway.hostname],
-            "rules": [_rule(rule, backend, port) for rule in rules],
+            "rules": [_rule(rule, backend, port, gateway.hsts) for rule in rules],
         },
         opts=pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=[gateway.depends_on])
@@ -205,15 +272,53 @@ def http_route(
     )
 
 
-def _rule(rule: RouteRule, backend: str, port: int) -> dict[str, Any]:
+def _custom_resource(
+    resource_name: str,
+    type_: tuple[str, str],
+    name_namespace_component: tuple[str, str, str],
+    spec: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    (api_version, kind), (name, namespace, component) = type_, name_namespace_component
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=api_version,
+        kind=kind,
+        metadata={
+            "name": name,
+            "namespace": namespace,
+            "labels": kube.app_labels(name, component),
+        },
+        spec=spec,
+        opts=opts,
+    )
+
+
+def _parent(gateway: GatewayRef, listener: str) -> dict[str, Any]:
+    return {"name": gateway.name, "namespace": gateway.namespace, "sectionName": listener}
+
+
+def _rule(rule: RouteRule, backend: str, port: int, hsts: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "matches": [{"path": {"type": rule.match, "value": rule.path}}],
         "backendRefs": [{"name": backend, "port": port}],
     }
+    filters: list[dict[str, Any]] = []
     if rule.rewrite_to is not None:
         if rule.match == "PathPrefix":
             path = {"type": "ReplacePrefixMatch", "replacePrefixMatch": rule.rewrite_to}
         else:
             path = {"type": "ReplaceFullPath", "replaceFullPath": rule.rewrite_to}
-        out["filters"] = [{"type": "URLRewrite", "urlRewrite": {"path": path}}]
+        filters.append({"type": "URLRewrite", "urlRewrite": {"path": path}})
+    if hsts:
+        filters.append(
+            {
+                "type": "ResponseHeaderModifier",
+                "responseHeaderModifier": {
+                    "set": [{"name": "Strict-Transport-Security", "value": HSTS}]
+                },
+            }
+        )
+    if filters:
+        out["filters"] = filters
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 Props = Mapping[str, Any]
 
@@ -62,6 +62,8 @@ class Rule:
     name: str
     description: str
     check: Callable[[str, Props], list[str]]
+    # advisory: reported, the update goes ahead (a deliberate, documented choice).
+    enforcement: Literal["mandatory", "advisory"] = "mandatory"
 
 
 def _dig(props: Props, path: tuple[str, ...]) -> Any:
@@ -260,6 +262,29 @@ def check_open_ingress(resource_type: str, props: Props) -> list[str]:
     return []
 
 
+ENVOY_PROXY = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
+LB_CERTIFICATE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+
+
+def check_plain_http(resource_type: str, props: Props) -> list[str]:
+    """A public load balancer without a TLS certificate (eks.allowPlainHttp)."""
+    match resource_type:
+        case "kubernetes:core/v1:Service":
+            service_type = _dig(props, ("spec", "type"))
+            annotations = _dig(props, ("metadata", "annotations"))
+        case _ if resource_type == ENVOY_PROXY:
+            service = _dig(props, ("spec", "provider", "kubernetes", "envoyService"))
+            service_type = _dig(service or {}, ("type",))
+            annotations = _dig(service or {}, ("annotations",))
+        case _:
+            return []
+    if service_type != "LoadBalancer":
+        return []
+    if isinstance(annotations, Mapping) and annotations.get(LB_CERTIFICATE_ANNOTATION):
+        return []
+    return ["the load balancer serves plain HTTP: set eks.certificateArn"]
+
+
 ENCRYPTION_RULE = "Keys rotate; secrets, images, volumes and buckets are encrypted"
 RULES: tuple[Rule, ...] = (
     Rule("k8s-non-root", "Containers run as non-root, read-only, unprivileged", check_non_root),
@@ -268,6 +293,12 @@ RULES: tuple[Rule, ...] = (
     Rule("aws-encryption", ENCRYPTION_RULE, check_encryption),
     Rule("aws-no-public-buckets", "No bucket is public", check_public_buckets),
     Rule("no-open-ingress", "No 0.0.0.0/0 ingress except the load balancer", check_open_ingress),
+    Rule(
+        "tls-at-the-edge",
+        "Public load balancers terminate TLS (plain HTTP only on throw-away stacks)",
+        check_plain_http,
+        enforcement="advisory",
+    ),
 )
 
 

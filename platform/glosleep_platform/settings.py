@@ -137,11 +137,31 @@ class EksSettings(_CamelModel):
     node_groups: list[NodeGroupSettings] = Field(min_length=1)
     load_balancer_controller_chart_version: str = "1.14.0"
     log_retention_days: int = Field(default=30, ge=1)
-    # An ACM certificate for the hostname; without it the Gateway serves HTTP only.
-    certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws:acm:")
+    # The ACM certificate for the hostname; the load balancer terminates TLS with it.
+    # Required: without it the program stops, unless allowPlainHttp says otherwise.
+    certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$"
+    )
+    # For throw-away stacks only: serve the API over plain HTTP (the policy pack warns).
+    allow_plain_http: bool = False
+
+    def tls_certificate(self) -> str | None:
+        """The certificate the load balancer serves; None only where plain HTTP is allowed."""
+        if self.certificate_arn is None and not self.allow_plain_http:
+            raise ConfigError(
+                f"{CONFIG_NAMESPACE}:eks.certificateArn: required but not set. The eks "
+                "stack serves the API over TLS only: request an ACM certificate for the "
+                "hostname and set `pulumi config set --path "
+                f"{CONFIG_NAMESPACE}:eks.certificateArn arn:aws:acm:<region>:<account>:"
+                "certificate/<id>`; for a throw-away stack, `pulumi config set --path "
+                f"{CONFIG_NAMESPACE}:eks.allowPlainHttp true` serves plain HTTP instead"
+            )
+        return self.certificate_arn
 
     @model_validator(mode="after")
     def _network(self) -> EksSettings:
+        if self.certificate_arn is not None and self.allow_plain_http:
+            raise ValueError("allowPlainHttp contradicts certificateArn; remove one of them")
         network = ipaddress.ip_network(self.vpc_cidr)
         if network.prefixlen > 16:
             raise ValueError("vpcCidr must be a /16 or larger (three /20 private subnets)")

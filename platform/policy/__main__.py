@@ -29,7 +29,11 @@ def _policy(rule: Rule) -> ResourceValidationPolicy:
         name=rule.name,
         description=rule.description,
         validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        enforcement_level=(
+            EnforcementLevel.ADVISORY
+            if rule.enforcement == "advisory"
+            else EnforcementLevel.MANDATORY
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from glosleep_ops.cli import main
 from glosleep_ops.cost import estimate, gib
 from glosleep_ops.prices import load, path_for
 from glosleep_ops.resources import Resource, checkout, to_json
+from tests.support.stack_config import EKS_CERTIFICATE_ARN
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("platform", "stacks", "apps", "monitoring", "tools")
@@ -92,6 +93,11 @@ def _copy_checkout(target: Path) -> Path:
             shutil.copytree(ROOT / name, target / name, ignore=ignore)
     for name in COPIED_FILES:
         shutil.copy2(ROOT / name, target / name)
+    # An operator's checkout: Pulumi.eks.yaml carries their certificate.
+    config_file = target / "Pulumi.eks.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["config"]["glosleep:eks"]["certificateArn"] = EKS_CERTIFICATE_ARN
+    config_file.write_text(yaml.safe_dump(config))
     return target
 
 
@@ -167,5 +173,8 @@ def test_unknown_instance_type_and_bad_ref_are_errors(
     dump.write_text(json.dumps(records))
     assert main(["cost", "--stack", "eks", "--resources", str(dump)]) == EXIT_ERROR
     assert "x9.mega" in capsys.readouterr().err
-    assert main(["cost", "--stack", "eks", "--compare-to", "no-such-ref-xyz"]) == EXIT_ERROR
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(to_json(eks_resources)))
+    compare = ["--resources", str(good), "--compare-to", "no-such-ref-xyz"]
+    assert main(["cost", "--stack", "eks", *compare]) == EXIT_ERROR
     assert "no-such-ref-xyz" in capsys.readouterr().err

@@ -11,8 +11,9 @@ import pytest
 from glosleep_platform.offline import DeclaredResource, OfflineRun, run_offline
 from glosleep_platform.policy_rules import UNTAGGABLE_AWS
 from glosleep_platform.registry import CACHE_REPOSITORY
-from glosleep_platform.settings import load_settings_file, stack_config
+from glosleep_platform.settings import load_settings_file
 from tests.platform.helpers import env_of
+from tests.support.stack_config import eks_with_certificate
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROLE = "aws:iam/role:Role"
@@ -62,9 +63,8 @@ def test_private_subnets_route_through_nat_only(eks_run: OfflineRun) -> None:
 
 @pytest.fixture(scope="module")
 def single_nat_run() -> OfflineRun:
-    eks = json.loads(stack_config("eks")["glosleep:eks"])
-    eks.update(natGateways="single", endpointPublicAccess=False, publicAccessCidrs=[])
-    return run_offline("eks", overrides={"glosleep:eks": json.dumps(eks)})
+    changes = {"natGateways": "single", "endpointPublicAccess": False, "publicAccessCidrs": []}
+    return run_offline("eks", overrides=eks_with_certificate(**changes))
 
 
 def test_nat_mode_and_private_endpoint_follow_config(single_nat_run: OfflineRun) -> None:

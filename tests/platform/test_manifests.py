@@ -22,6 +22,7 @@ CUSTOM_KINDS = {
     "Gateway",
     "GatewayClass",
     "EnvoyProxy",
+    "ClientTrafficPolicy",
 }
 
 

@@ -18,6 +18,7 @@ from glosleep_platform.policy_rules import (
     check_limits,
     check_non_root,
     check_open_ingress,
+    check_plain_http,
     check_public_buckets,
     check_tags,
     violations,
@@ -207,6 +208,31 @@ def test_open_ingress() -> None:
     assert check_open_ingress(policy, world) == ["NetworkPolicy admits the whole internet"]
     egress = {"spec": {"egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}}
     assert check_open_ingress(policy, egress) == []
+
+
+def test_plain_http_on_a_public_load_balancer() -> None:
+    proxy = "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy"
+
+    def envoy(service: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "spec": {"provider": {"type": "Kubernetes", "kubernetes": {"envoyService": service}}}
+        }
+
+    certificate = {"service.beta.kubernetes.io/aws-load-balancer-ssl-cert": "arn:aws:acm:x"}
+    plain = {"type": "LoadBalancer", "annotations": {"other": "x"}}
+    assert check_plain_http(proxy, envoy(plain)) == [
+        "the load balancer serves plain HTTP: set eks.certificateArn"
+    ]
+    assert check_plain_http(proxy, envoy({"type": "LoadBalancer"})) != []
+    assert (
+        check_plain_http(proxy, envoy({"type": "LoadBalancer", "annotations": certificate})) == []
+    )
+    assert check_plain_http(proxy, envoy({"type": "NodePort"})) == []  # kind, local only
+    service = "kubernetes:core/v1:Service"
+    assert check_plain_http(service, {"spec": {"type": "LoadBalancer"}}) != []
+    tls = {"metadata": {"annotations": certificate}, "spec": {"type": "LoadBalancer"}}
+    assert check_plain_http(service, tls) == []
+    assert check_plain_http(service, {"spec": {"type": "ClusterIP"}}) == []
 
 
 def test_rule_names_are_unique_and_prefixed_in_findings() -> None:

@@ -1,4 +1,4 @@
-"""platform/policy wires every rule into a mandatory pulumi-policy policy."""
+"""platform/policy wires every rule into a pulumi-policy policy at the rule's level."""
 
 from __future__ import annotations
 
@@ -30,11 +30,18 @@ def policies(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return list(captured["policies"])
 
 
-def test_every_rule_is_a_mandatory_policy(policies: list[Any]) -> None:
+def test_every_rule_is_a_policy_at_its_enforcement_level(policies: list[Any]) -> None:
     assert [p.name for p in policies] == [rule.name for rule in RULES]
-    for policy in policies:
+    levels = {
+        "mandatory": pulumi_policy.EnforcementLevel.MANDATORY,
+        "advisory": pulumi_policy.EnforcementLevel.ADVISORY,
+    }
+    for policy, rule in zip(policies, RULES, strict=True):
         assert isinstance(policy, pulumi_policy.ResourceValidationPolicy)
-        assert policy.enforcement_level == pulumi_policy.EnforcementLevel.MANDATORY
+        assert policy.enforcement_level == levels[rule.enforcement]
+    # Only plain HTTP (eks.allowPlainHttp, for throw-away stacks) is advisory.
+    advisory = [p.name for p in policies if p.enforcement_level == levels["advisory"]]
+    assert advisory == ["tls-at-the-edge"]
 
 
 def test_policies_report_what_the_rules_find(policies: list[Any]) -> None:

@@ -14,6 +14,7 @@ from glosleep_platform.catalogue import (
     callers_of,
     spec,
 )
+from glosleep_platform.gateway import REDIRECT_ROUTE
 from glosleep_platform.offline import OfflineRun
 from glosleep_platform.settings import PlatformSettings
 from tests.platform.helpers import container, env_of, k8s_object
@@ -34,7 +35,9 @@ def test_every_service_has_its_objects(stack_run: OfflineRun, kind: str) -> None
     names = sorted(
         o["metadata"]["name"]
         for o in stack_run.kubernetes_objects()
-        if o["kind"] == kind and o["metadata"].get("namespace") == "glosleep"
+        if o["kind"] == kind
+        and o["metadata"].get("namespace") == "glosleep"
+        and o["metadata"]["name"] != REDIRECT_ROUTE  # the Gateway's own (eks, port 80)
     )
     assert names == sorted(SERVICE_NAMES)
 
@@ -203,7 +206,11 @@ def test_routes_expose_the_api_under_one_hostname(
     route = k8s_object(stack_run, "HTTPRoute", service, "glosleep")["spec"]
     prefix = spec(service).route_prefix
     assert route["hostnames"] == [stack_settings.hostname]
-    assert route["parentRefs"] == [{"name": "glosleep", "namespace": "glosleep"}]
+    # eks (with its certificate): the TLS-offload listener only; kind: plain HTTP.
+    listener = "https-offload" if stack_settings.stack == "eks" else "http"
+    assert route["parentRefs"] == [
+        {"name": "glosleep", "namespace": "glosleep", "sectionName": listener}
+    ]
     rewrites = {
         r["matches"][0]["path"]["value"]: r["filters"][0]["urlRewrite"]["path"]
         for r in route["rules"]

@@ -9,7 +9,10 @@ from glosleep_platform.offline import OfflineRun
 
 # Objects only one stack has, and why.
 ONLY_KIND = {("HTTPRoute", "grafana")}  # monitoring.exposeGrafana: true
-ONLY_EKS = {("StorageClass", "gp3")}  # EBS CSI volumes
+ONLY_EKS = {
+    ("StorageClass", "gp3"),  # EBS CSI volumes
+    ("HTTPRoute", "https-redirect"),  # eks.certificateArn: port 80 only redirects
+}
 
 
 def objects(run: OfflineRun) -> dict[tuple[str, str], dict[str, Any]]:
@@ -46,6 +49,17 @@ def _gateway(o: dict[str, Any]) -> None:
 
 def _route(o: dict[str, Any]) -> None:
     o["spec"]["hostnames"] = ["<hostname>"]
+    # eks with a certificate: routes on the TLS-offload listener, answers with HSTS
+    for parent in o["spec"]["parentRefs"]:
+        parent["sectionName"] = "<listener>"
+    for rule in o["spec"]["rules"]:
+        rule["filters"] = [
+            f for f in rule.get("filters", []) if f["type"] != "ResponseHeaderModifier"
+        ]
+
+
+def _client_policy(o: dict[str, Any]) -> None:
+    o["spec"].pop("proxyProtocol", None)  # eks: the NLB sends proxy protocol
 
 
 def _proxy(o: dict[str, Any]) -> None:
@@ -80,6 +94,7 @@ BY_KIND = {
     "Gateway": _gateway,
     "HTTPRoute": _route,
     "EnvoyProxy": _proxy,
+    "ClientTrafficPolicy": _client_policy,
     "Secret": _secret,
     "ConfigMap": _config_map,
 }
