@@ -10,7 +10,7 @@ from glosleep_platform import network_policies
 from glosleep_platform.catalogue import ANALYTICS, SERVICE_NAMES
 from glosleep_platform.eks_addons import GP3, EksAddons
 from glosleep_platform.eks_cluster import EksCluster
-from glosleep_platform.export_bucket import ExportBucket
+from glosleep_platform.export_bucket import EXPORT_PREFIX, ExportBucket
 from glosleep_platform.gateway import TLS_OFFLOAD_PORT, GatewayExposure
 from glosleep_platform.images import Images, ImageTarget
 from glosleep_platform.network import Network
@@ -91,7 +91,15 @@ def build(settings: PlatformSettings) -> None:
         images.refs,
         gateway_exposure(settings, eks),
         extras=Extras(
-            env={ANALYTICS: {"EXPORT_BUCKET": bucket.bucket_name, "AWS_REGION": eks.region}},
+            env={
+                ANALYTICS: {
+                    "EXPORT_BUCKET": bucket.bucket_name,
+                    "EXPORT_PREFIX": EXPORT_PREFIX,
+                    # Exports ask for SSE-KMS with the bucket's key (its policy refuses others).
+                    "EXPORT_KMS_KEY_ID": bucket.key_arn,
+                    "AWS_REGION": eks.region,
+                }
+            },
             egress={
                 ANALYTICS: [
                     network_policies.https_to_internet(),

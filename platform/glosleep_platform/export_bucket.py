@@ -1,5 +1,10 @@
 """The S3 bucket analytics exports reports to: private, KMS-encrypted, TLS-only,
 versioned, old exports expired; only analytics' service account can use it.
+
+Every object is SSE-KMS with the bucket's own key: the key is the bucket's default,
+and the bucket policy refuses a write that asks for anything else (AES256, another
+KMS key). The writer role may only put objects under the export prefix and have
+that key make data keys; it cannot read, list or delete.
 """
 
 from __future__ import annotations
@@ -13,9 +18,15 @@ from glosleep_platform import iam
 from glosleep_platform.kms import kms_key
 
 EXPORT_RETENTION_DAYS = 90
+# Where analytics writes (its EXPORT_PREFIX); the writer may put objects only here.
+EXPORT_PREFIX = "reports"
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 
 
-def _bucket_policy(bucket_arn: str) -> str:
+def _bucket_policy(bucket_arn: str, key_arn: str) -> str:
+    # IfExists: a write without encryption headers gets the bucket's default (this
+    # key); a write that names other encryption is refused.
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -27,26 +38,44 @@ def _bucket_policy(bucket_arn: str) -> str:
                     "Action": "s3:*",
                     "Resource": [bucket_arn, f"{bucket_arn}/*"],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
+                },
+                {
+                    "Sid": "DenyOtherEncryption",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket_arn}/*",
+                    "Condition": {"StringNotEqualsIfExists": {SSE_HEADER: "aws:kms"}},
+                },
+                {
+                    "Sid": "DenyOtherKmsKeys",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket_arn}/*",
+                    "Condition": {"StringNotEqualsIfExists": {SSE_KEY_HEADER: key_arn}},
+                },
             ],
         }
     )
 
 
 def _writer_policy(bucket_arn: str, key_arn: str) -> str:
+    # Writing an SSE-KMS object: S3 asks the key for a data key on the caller's behalf.
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
+                    "Sid": "WriteExports",
                     "Effect": "Allow",
-                    "Action": ["s3:PutObject", "s3:GetObject"],
-                    "Resource": f"{bucket_arn}/*",
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket_arn}/{EXPORT_PREFIX}/*",
                 },
-                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
                 {
+                    "Sid": "EncryptWithTheBucketKey",
                     "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
                     "Resource": key_arn,
                 },
             ],
@@ -122,7 +151,9 @@ class ExportBucket(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
-            policy=bucket.arn.apply(_bucket_policy),
+            policy=pulumi.Output.all(bucket.arn, key.arn).apply(
+                lambda arns: _bucket_policy(arns[0], arns[1])
+            ),
             opts=on_bucket,
         )
         writer = iam.pod_identity_role(
@@ -137,6 +168,7 @@ class ExportBucket(pulumi.ComponentResource):
             ),
         )
         self.bucket_name = bucket.bucket
+        self.key_arn = key.arn
         # What the writer's pods must wait for to have credentials.
         self.writer_ready = writer.ready
         self.register_outputs({"bucket": self.bucket_name})

@@ -295,7 +295,7 @@ def test_export_bucket_is_private_and_encrypted(eks_run: OfflineRun) -> None:
     default = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     assert default["sseAlgorithm"] == "aws:kms"
     (policy,) = eks_run.of_type("aws:s3/bucketPolicy:BucketPolicy")
-    (deny,) = _statements(policy.inputs["policy"])
+    deny = _statements(policy.inputs["policy"])[0]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     config, _ = env_of(eks_run, "analytics")

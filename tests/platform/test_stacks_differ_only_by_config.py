@@ -76,7 +76,8 @@ def _config_map(o: dict[str, Any]) -> None:
 
 
 def _analytics_env(o: dict[str, Any]) -> None:
-    for key in ("EXPORT_BUCKET", "AWS_REGION"):  # eks: the export bucket
+    # eks: the export bucket
+    for key in ("EXPORT_BUCKET", "EXPORT_PREFIX", "EXPORT_KMS_KEY_ID", "AWS_REGION"):
         o["data"].pop(key, None)
 
 
