@@ -84,7 +84,9 @@ def build(settings: PlatformSettings) -> None:
             cache=dict(registry.cache_refs),
         ),
     )
-    bucket = ExportBucket("exports", cluster.name, settings.namespace, ANALYTICS, tags)
+    bucket = ExportBucket(
+        "exports", cluster.name, settings.namespace, ANALYTICS, tags, region=eks.region
+    )
     deploy_workloads(
         settings,
         Cluster(cluster.provider, cluster.kubeconfig, cluster.ready),

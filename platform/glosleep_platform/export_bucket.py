@@ -60,8 +60,9 @@ def _bucket_policy(bucket_arn: str, key_arn: str) -> str:
     )
 
 
-def _writer_policy(bucket_arn: str, key_arn: str) -> str:
-    # Writing an SSE-KMS object: S3 asks the key for a data key on the caller's behalf.
+def _writer_policy(bucket_arn: str, key_arn: str, region: str) -> str:
+    # Writing an SSE-KMS object (one PutObject): S3 asks the key for a data key on the
+    # caller's behalf, and only through S3. Reading back would need kms:Decrypt.
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -75,8 +76,9 @@ def _writer_policy(bucket_arn: str, key_arn: str) -> str:
                 {
                     "Sid": "EncryptWithTheBucketKey",
                     "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
+                    "Action": "kms:GenerateDataKey",
                     "Resource": key_arn,
+                    "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
                 },
             ],
         }
@@ -91,6 +93,7 @@ class ExportBucket(pulumi.ComponentResource):
         namespace: str,
         service_account: str,
         tags: dict[str, str],
+        region: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("glosleep:platform:ExportBucket", name, None, opts)
@@ -164,7 +167,7 @@ class ExportBucket(pulumi.ComponentResource):
             tags,
             self,
             inline_policy=pulumi.Output.all(bucket.arn, key.arn).apply(
-                lambda arns: _writer_policy(arns[0], arns[1])
+                lambda arns: _writer_policy(arns[0], arns[1], region)
             ),
         )
         self.bucket_name = bucket.bucket
