@@ -25,13 +25,20 @@ def _put(settings: AnalyticsSettings, key: str, body: bytes, content_type: str) 
         "s3", region_name=settings.aws_region, endpoint_url=settings.s3_endpoint_url
     )
     assert settings.export_bucket is not None
-    client.put_object(
-        Bucket=settings.export_bucket,
-        Key=key,
-        Body=body,
-        ContentType=content_type,
-        ServerSideEncryption="AES256",
-    )
+    if settings.export_kms_key_id:
+        client.put_object(
+            Bucket=settings.export_bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=settings.export_kms_key_id,
+            BucketKeyEnabled=True,
+        )
+    else:  # the bucket's default encryption: SSE-KMS with the bucket's key
+        client.put_object(
+            Bucket=settings.export_bucket, Key=key, Body=body, ContentType=content_type
+        )
 
 
 async def store(

@@ -24,3 +24,11 @@ class AnalyticsSettings(ServiceSettings):
     # Another S3 endpoint (moto in tests, MinIO and the like).
     s3_endpoint_url: str | None = None
     export_prefix: str = Field(default="reports", pattern=r"^[A-Za-z0-9/_-]{0,200}$")
+    # The bucket's KMS key (id, ARN or alias ARN). Set: every export asks for SSE-KMS
+    # with it (and an S3 Bucket Key). Unset: no encryption header, so the bucket's
+    # default encryption applies (SSE-KMS with the bucket's key, as the Pulumi program
+    # configures it). Never AES256, and never aws:kms without the key id (that would
+    # use the account's aws/s3 key instead of the bucket's).
+    export_kms_key_id: str | None = Field(
+        default=None, min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9:/_+=,.@-]+$"
+    )

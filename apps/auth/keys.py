@@ -5,15 +5,19 @@ token they signed has expired."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwt.algorithms import ECAlgorithm
 
 from apps.auth.models import SigningKey
@@ -22,6 +26,38 @@ from apps.kit.ids import new_id
 from apps.kit.security import SIGNING_ALGORITHM
 
 CACHE_SECONDS = 30.0
+CIPHER_PREFIX = "aesgcm1:"
+
+
+class KeyEncryptionError(RuntimeError):
+    """A stored signing key cannot be decrypted with the configured key."""
+
+
+class KeyCipher:
+    """Signing keys kept in the database are encrypted at rest with AES-256-GCM under
+    AUTH_KEY_ENCRYPTION_KEY, which lives in the environment (a Secret, .env, or dev's
+    .data file), never in the database. The key id is bound as associated data, so
+    a ciphertext moved to another key id does not decrypt."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def encrypt(self, kid: str, pem: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, pem.encode(), kid.encode())
+        return CIPHER_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def decrypt(self, kid: str, stored: str) -> str:
+        if not stored.startswith(CIPHER_PREFIX):
+            raise KeyEncryptionError(f"signing key {kid} is not encrypted")
+        raw = base64.urlsafe_b64decode(stored[len(CIPHER_PREFIX) :])
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], kid.encode()).decode()
+        except InvalidTag:
+            raise KeyEncryptionError(
+                f"signing key {kid} does not decrypt with AUTH_KEY_ENCRYPTION_KEY "
+                "(another key than the one it was stored with?)"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -58,8 +94,13 @@ def _new_pem() -> str:
 class KeyStore:
     """The active signing key and the published public keys."""
 
-    def __init__(self, key_dir: Path | None, access_token_ttl_seconds: int) -> None:
+    def __init__(
+        self, key_dir: Path | None, access_token_ttl_seconds: int, cipher: KeyCipher | None
+    ) -> None:
+        if key_dir is None and cipher is None:
+            raise ValueError("signing keys kept in the database need an encryption key")
         self._key_dir = key_dir
+        self._cipher = cipher
         self._grace = timedelta(seconds=access_token_ttl_seconds + 60)
         self._active: LoadedKey | None = None
         self._published: dict[str, Any] = {}
@@ -71,10 +112,28 @@ class KeyStore:
         return self._key_dir is not None
 
     async def ensure_key(self) -> None:
-        """Make sure a signing key exists (first start)."""
-        if self._key_dir is None and await SigningKey.find({"retired_at": None}).count() == 0:
-            await self._insert_new_key()
+        """Make sure a signing key exists (first start), and that every key in the
+        database is encrypted (keys stored in plain text by older versions are
+        encrypted in place)."""
+        if self._key_dir is None:
+            await self._encrypt_plain_keys()
+            if await SigningKey.find({"retired_at": None}).count() == 0:
+                await self._insert_new_key()
         await self._reload()
+
+    def _sealer(self) -> KeyCipher:
+        assert self._cipher is not None  # the constructor ensures it without a key dir
+        return self._cipher
+
+    async def _encrypt_plain_keys(self) -> None:
+        collection = SigningKey.get_pymongo_collection()
+        async for document in collection.find({"private_pem": {"$exists": True}}):
+            kid = str(document["_id"])
+            sealed = self._sealer().encrypt(kid, str(document["private_pem"]))
+            await collection.update_one(
+                {"_id": kid, "private_pem": document["private_pem"]},
+                {"$set": {"private_key_sealed": sealed}, "$unset": {"private_pem": ""}},
+            )
 
     async def rotate(self) -> str:
         if self._key_dir is not None:
@@ -91,7 +150,8 @@ class KeyStore:
         kid = new_id("key")
         pem = _new_pem()
         public_jwk = _load_pem(kid, pem).public_jwk
-        await SigningKey(id=kid, private_pem=pem, public_jwk=public_jwk).insert()
+        sealed = self._sealer().encrypt(kid, pem)
+        await SigningKey(id=kid, private_key_sealed=sealed, public_jwk=public_jwk).insert()
         return kid
 
     async def _reload(self) -> None:
@@ -111,7 +171,8 @@ class KeyStore:
                 live = [k for k in keys if k.retired_at is None]
                 if not live:
                     raise RuntimeError("no active signing key")
-                self._active = _load_pem(live[0].id, live[0].private_pem)
+                pem = self._sealer().decrypt(live[0].id, live[0].private_key_sealed)
+                self._active = _load_pem(live[0].id, pem)
                 self._published = {
                     k.id: k.public_jwk
                     for k in keys

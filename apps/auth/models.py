@@ -60,7 +60,9 @@ class RefreshToken(KeyedDocument):
 
 class SigningKey(KeyedDocument):
     id: str  # the key id (kid)
-    private_pem: str
+    # The PKCS#8 PEM, AES-256-GCM encrypted under AUTH_KEY_ENCRYPTION_KEY
+    # (apps/auth/keys.py): the database never holds the private key in the clear.
+    private_key_sealed: str
     public_jwk: dict[str, Any]
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from apps.auth.audit import audit
-from apps.auth.keys import KeyStore
+from apps.auth.keys import KeyCipher, KeyStore
 from apps.auth.settings import AuthSettings
 from apps.auth.throttle import Attempt, Limits, Rule, Throttle, Throttled
 from apps.auth.tokens import AccessTokens, LocalTokenVerifier, RefreshTokens
@@ -19,7 +19,12 @@ from apps.kit.problems import TooManyRequests
 class AuthParts:
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
-        self.keys = KeyStore(settings.auth_signing_key_dir, settings.access_token_ttl_seconds)
+        encryption_key = settings.key_encryption_key()
+        self.keys = KeyStore(
+            settings.auth_signing_key_dir,
+            settings.access_token_ttl_seconds,
+            KeyCipher(encryption_key) if encryption_key else None,
+        )
         self.access_tokens = AccessTokens(
             self.keys,
             issuer=settings.jwt_issuer,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,13 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from apps.kit.settings import ServiceSettings
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text.strip().encode())
+    except (binascii.Error, ValueError):
+        return b""
 
 
 class ServiceClientConfig(BaseModel):
@@ -28,6 +37,11 @@ class AuthSettings(ServiceSettings):
     auth_bootstrap_admin_password: SecretStr | None = None
     auth_service_clients: list[ServiceClientConfig] = Field(default_factory=list)
     auth_signing_key_dir: Path | None = None
+    # Without AUTH_SIGNING_KEY_DIR the signing keys live in the database, encrypted
+    # with this key (32 bytes, base64url; apps/auth/keys.py). It must come from the
+    # environment, never from the database: make one with
+    # python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'
+    auth_key_encryption_key: SecretStr | None = None
 
     # Throttling of password and client-secret guessing (apps/auth/throttle.py,
     # ADR 0005): per account and address together, `..._PER_ACCOUNT_ADDRESS`
@@ -49,6 +63,26 @@ class AuthSettings(ServiceSettings):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else []
         return value
+
+    @field_validator("auth_key_encryption_key")
+    @classmethod
+    def _key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(_decode_key(value.get_secret_value())) != 32:
+            raise ValueError("must be 32 random bytes, base64url-encoded (44 characters)")
+        return value
+
+    def key_encryption_key(self) -> bytes | None:
+        key = self.auth_key_encryption_key
+        return None if key is None else _decode_key(key.get_secret_value())
+
+    @model_validator(mode="after")
+    def _keys_protected(self) -> AuthSettings:
+        if self.auth_signing_key_dir is None and self.auth_key_encryption_key is None:
+            raise ValueError(
+                "AUTH_KEY_ENCRYPTION_KEY is required when signing keys are kept in the "
+                "database (no AUTH_SIGNING_KEY_DIR)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _bootstrap_admin_complete(self) -> AuthSettings:

@@ -20,7 +20,13 @@ from apps.devstack.ports import port_is_free
 from apps.devstack.processes import REPO_ROOT
 from apps.devstack.prometheus import LocalPrometheus
 from apps.devstack.seed import seed_demo_data
-from apps.devstack.stack import DEV_PORTS, LocalStack, StackConfig, available_services
+from apps.devstack.stack import (
+    DEV_PORTS,
+    LocalStack,
+    StackConfig,
+    available_services,
+    new_key_encryption_key,
+)
 from apps.kit.demo import demo_email
 from apps.kit.security import Role
 
@@ -60,6 +66,18 @@ def _start_prometheus(stack: LocalStack, names: list[str], log_dir: Path) -> Loc
     return prometheus
 
 
+def _key_encryption_key() -> str:
+    """The key auth encrypts its signing keys with, kept beside (not in) the dev
+    database: made once, readable by this user only."""
+    path = DATA_DIR / "auth-key-encryption.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(new_key_encryption_key() + "\n")
+    return path.read_text().strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
     parser.add_argument("--reset", action="store_true", help="delete the dev database and exit")
@@ -80,7 +98,13 @@ def main() -> int:
         mongo_url = embedded.start()
 
     stack = LocalStack(
-        StackConfig(mongo_url=mongo_url, dev_mode=True, ports=_ports(), log_dir=log_dir)
+        StackConfig(
+            mongo_url=mongo_url,
+            dev_mode=True,
+            ports=_ports(),
+            log_dir=log_dir,
+            key_encryption_key=_key_encryption_key(),
+        )
     )
     names = available_services()
     stopped = threading.Event()

@@ -3,6 +3,7 @@ other over loopback HTTP and to one MongoDB server, each with its own database."
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from collections.abc import Iterable, Mapping
@@ -36,6 +37,11 @@ def available_services() -> list[str]:
     return [name for name in SERVICES if (apps_dir / name / "main.py").is_file()]
 
 
+def new_key_encryption_key() -> str:
+    """32 random bytes, base64url: what AUTH_KEY_ENCRYPTION_KEY takes."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
 @dataclass
 class StackConfig:
     mongo_url: str
@@ -48,6 +54,9 @@ class StackConfig:
     # Extra service accounts (for tests): client id -> (secret, scopes).
     extra_clients: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # AUTH_KEY_ENCRYPTION_KEY: encrypts the signing keys auth keeps in the database
+    # (`make dev` keeps one in .data/dev; tests make a fresh one).
+    key_encryption_key: str = field(default_factory=new_key_encryption_key)
 
 
 class LocalStack:
@@ -98,6 +107,7 @@ class LocalStack:
             env["SERVICE_CLIENT_SECRET"] = self.client_secrets[client_id]
         if name == "auth":
             env["AUTH_SERVICE_CLIENTS"] = self._clients_json()
+            env["AUTH_KEY_ENCRYPTION_KEY"] = self.config.key_encryption_key
             if self.config.admin_email and self.config.admin_password:
                 env["AUTH_BOOTSTRAP_ADMIN_EMAIL"] = self.config.admin_email
                 env["AUTH_BOOTSTRAP_ADMIN_PASSWORD"] = self.config.admin_password

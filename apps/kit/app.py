@@ -148,6 +148,16 @@ async def _sync_revocations(kit: AppKit) -> None:
         log.warning("revocation list not readable", extra={"error": type(error).__name__})
 
 
+async def _run_hooks(kit: AppKit, hooks: Sequence[Hook]) -> None:
+    for hook in hooks:
+        try:
+            await hook(kit)
+        except Exception:
+            # The service stays unready (and says why) instead of failing silently.
+            log.exception("startup failed", extra={"step": getattr(hook, "__name__", "hook")})
+            raise
+
+
 def create_app(
     settings: ServiceSettings,
     *,
@@ -175,8 +185,7 @@ def create_app(
 
     async def start() -> list[asyncio.Task[None]]:
         await database.connect()
-        for hook in on_ready:
-            await hook(kit)
+        await _run_hooks(kit, on_ready)
         started["done"] = True
         watch = BackgroundLoop("database-watch", watch_database, DATABASE_WATCH_SECONDS)
         return [asyncio.create_task(_repeat(kit, loop), name=loop.name) for loop in [watch, *loops]]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final, Literal
 
 import boto3
 import pytest
@@ -16,20 +16,47 @@ REGION: Final = "ap-south-1"  # Final keeps the literal type boto3 wants
 AWS_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 as a real HTTP server on loopback, with the export bucket."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client(
-        "s3",
+def aws_client(service: Literal["s3", "kms"], endpoint: str) -> Any:
+    return boto3.client(
+        service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-    ).create_bucket(Bucket=EXPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    )
+
+
+def kms_encrypted_bucket(endpoint: str, bucket: str) -> str:
+    """A bucket whose default encryption is SSE-KMS with its own key (as the Pulumi
+    program makes the export bucket); answers the key's ARN."""
+    key: str = aws_client("kms", endpoint).create_key()["KeyMetadata"]["Arn"]
+    s3 = aws_client("s3", endpoint)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    return key
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 and KMS as a real HTTP server on loopback, with the export bucket."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    kms_encrypted_bucket(endpoint, EXPORT_BUCKET)
     yield endpoint
     server.stop()
 

@@ -401,6 +401,7 @@ def test_csv_matches_json_and_export_lands_in_s3(world: World, flow: dict[str, A
     stored = s3.get_object(Bucket=EXPORT_BUCKET, Key=body["key"])
     assert stored["Body"].read().decode() == response.text
     assert stored["ContentType"].startswith("text/csv")
+    assert stored["ServerSideEncryption"] == "aws:kms"  # the bucket's key, not AES256
 
     bad = platform.http.post(
         platform.url("analytics", "/v1/exports"),

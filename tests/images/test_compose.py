@@ -78,6 +78,19 @@ def test_production_like_settings_cannot_turn_dev_mode_on(podman: Podman, tmp_pa
     assert auth["AUTH_BOOTSTRAP_ADMIN_PASSWORD"]
 
 
+def test_auth_keeps_its_signing_keys_encrypted_with_a_key_from_env(
+    rendered: dict[str, Any],
+) -> None:
+    """The key that encrypts the signing keys in MongoDB comes from .env, not the
+    database, and is a valid AES-256 key."""
+    auth = rendered["services"]["auth"]["environment"]
+    assert "AUTH_SIGNING_KEY_DIR" not in auth  # keys in the database ...
+    settings = AuthSettings(
+        mongo_url=auth["MONGO_URL"], auth_key_encryption_key=auth["AUTH_KEY_ENCRYPTION_KEY"]
+    )
+    assert settings.key_encryption_key() is not None  # ... encrypted, 32 bytes
+
+
 def test_the_whole_platform_is_in_the_file(rendered: dict[str, Any]) -> None:
     assert set(rendered["services"]) == {*SERVICES, "mongo", "prometheus", "grafana"}
 
@@ -142,6 +155,9 @@ def test_service_accounts_match_between_auth_and_callers(
 ) -> None:
     services = rendered["services"]
     monkeypatch.setenv("MONGO_URL", "mongodb://mongo:27017")
+    monkeypatch.setenv(
+        "AUTH_KEY_ENCRYPTION_KEY", services["auth"]["environment"]["AUTH_KEY_ENCRYPTION_KEY"]
+    )
     clients = AuthSettings(
         auth_service_clients=json.loads(services["auth"]["environment"]["AUTH_SERVICE_CLIENTS"])
     ).auth_service_clients
