@@ -147,21 +147,22 @@ def estimate(stack: str, resources: list[Resource], table: PriceTable) -> Estima
 
     classes = _ebs_storage_classes(resources)
     for item, detail, size, storage_class in _persistent_volumes(resources):
-        found = classes.get(storage_class or "(default)")
-        if found is None:
+        volume_type = classes.get(storage_class or "(default)")
+        if volume_type is None:
             notes.append(
                 f"{item}: storage class {storage_class or '(default)'} is not EBS; "
                 "not priced (local disk)"
             )
             continue
+        # The class's own volume type (gp2, io1, st1 ...), never a node group's.
         add(
             "EBS volumes",
             item,
-            f"{detail} {vtype}",
+            f"{detail} {volume_type}",
             size,
             "GiB-month",
-            _ebs_price(table, vtype),
-            f"ebs_gb_month.{vtype}",
+            _ebs_price(table, volume_type),
+            f"ebs_gb_month.{volume_type}",
         )
 
     nats = _of(resources, "aws:ec2/natGateway:NatGateway")
