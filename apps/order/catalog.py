@@ -11,14 +11,13 @@ import logging
 import time
 from collections.abc import Sequence
 
+from apps.kit.money import price_line
 from apps.kit.problems import UnprocessableContent
 from apps.kit.service_client import UpstreamError, UpstreamUnavailable
 from apps.order.inventory_client import CatalogEntry, InventoryClient
 from apps.order.models import OrderLine
 
 log = logging.getLogger("glosleep.order.catalog")
-
-BASIS_POINTS = 10_000
 
 
 class CatalogCache:
@@ -79,8 +78,7 @@ def price_lines(
     lines = []
     for sku, quantity in requested:
         entry = catalog[sku]
-        subtotal = entry.unit_price_paise * quantity
-        tax = (subtotal * entry.gst_rate_bps + BASIS_POINTS // 2) // BASIS_POINTS
+        amounts = price_line(entry.unit_price_paise, quantity, entry.gst_rate_bps)
         lines.append(
             OrderLine(
                 sku=sku,
@@ -89,9 +87,9 @@ def price_lines(
                 quantity=quantity,
                 unit_price_paise=entry.unit_price_paise,
                 gst_rate_bps=entry.gst_rate_bps,
-                line_subtotal_paise=subtotal,
-                line_tax_paise=tax,
-                line_total_paise=subtotal + tax,
+                line_subtotal_paise=amounts.line_subtotal_paise,
+                line_tax_paise=amounts.line_tax_paise,
+                line_total_paise=amounts.line_total_paise,
             )
         )
     return lines

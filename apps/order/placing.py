@@ -23,9 +23,9 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from apps.kit.bounds import check_total
 from apps.kit.clock import utcnow
 from apps.kit.idempotency import fingerprint
+from apps.kit.money import totals
 from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
 from apps.kit.security import Principal, distributor_scope
 from apps.kit.service_client import UpstreamUnavailable
@@ -134,8 +134,6 @@ async def _priced_order(
     requested = [(line.sku, line.quantity) for line in body.lines]
     lines = price_lines(requested, await parts.catalog.entries([sku for sku, _ in requested]))
     now = utcnow()
-    subtotal = sum(line.line_subtotal_paise for line in lines)
-    tax = sum(line.line_tax_paise for line in lines)
     order = Order(
         number=await parts.numbers.next(now.year),
         distributor_id=distributor.id,
@@ -143,9 +141,7 @@ async def _priced_order(
         region=distributor.region,
         shipping_address=distributor.shipping_address,
         lines=lines,
-        subtotal_paise=subtotal,
-        tax_paise=tax,
-        total_paise=check_total(subtotal + tax),
+        **totals(lines).fields(),
         reference=body.reference,
         placed_by=principal.subject,
         placed_at=now,

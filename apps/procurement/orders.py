@@ -10,9 +10,9 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit import outbox
-from apps.kit.bounds import check_total
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
+from apps.kit.money import price_line
 from apps.kit.problems import Conflict, UnprocessableContent
 from apps.procurement.metrics import PURCHASE_ORDERS
 from apps.procurement.models import (
@@ -38,11 +38,6 @@ ALLOWED_FROM: dict[str, tuple[POStatus, ...]] = {
 }
 
 
-def line_tax(subtotal_paise: int, gst_rate_bps: int) -> int:
-    """GST on a line, rounded half up to the paisa."""
-    return (subtotal_paise * gst_rate_bps + 5_000) // 10_000
-
-
 def supply_item(supplier: Supplier, item_type: str, item: str) -> SupplyItem | None:
     for supply in supplier.supplies:
         if supply.item_type == item_type and supply.item == item:
@@ -66,7 +61,7 @@ def price_lines(supplier: Supplier, lines: list[POLineIn]) -> list[POLine]:
             )
         cost = supply.unit_cost_paise if line.unit_cost_paise is None else line.unit_cost_paise
         rate = supply.gst_rate_bps if line.gst_rate_bps is None else line.gst_rate_bps
-        subtotal = cost * line.quantity
+        amounts = price_line(cost, line.quantity, rate)
         priced.append(
             POLine(
                 line_no=number,
@@ -75,21 +70,11 @@ def price_lines(supplier: Supplier, lines: list[POLineIn]) -> list[POLine]:
                 quantity=line.quantity,
                 unit_cost_paise=cost,
                 gst_rate_bps=rate,
-                line_subtotal_paise=subtotal,
-                line_tax_paise=line_tax(subtotal, rate),
+                line_subtotal_paise=amounts.line_subtotal_paise,
+                line_tax_paise=amounts.line_tax_paise,
             )
         )
     return priced
-
-
-def totals(lines: list[POLine]) -> dict[str, int]:
-    subtotal = sum(line.line_subtotal_paise for line in lines)
-    tax = sum(line.line_tax_paise for line in lines)
-    return {
-        "subtotal_paise": subtotal,
-        "tax_paise": tax,
-        "total_paise": check_total(subtotal + tax),
-    }
 
 
 async def next_number(now: datetime) -> str:

@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
+from apps.kit.money import totals
 from apps.procurement import orders
 from apps.procurement.models import (
     GoodsReceipt,
@@ -102,7 +103,7 @@ async def _po(supplier: Supplier, lines: list[POLineIn], note: str, days_ago: in
         created_at=created,
         updated_at=created,
         demo=True,
-        **orders.totals(priced),
+        **totals(priced).fields(),
     )
 
 
