@@ -44,6 +44,14 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
+# How a refusal looks (the OpenAPI example of the operations that set a password).
+WEAK_PASSWORD = UnprocessableContent(
+    f"The password must be at least {MIN_LENGTH} characters.",
+    slug="weak-password",
+    errors=[{"path": "body.password", "message": f"at least {MIN_LENGTH} characters"}],
+)
+
+
 def check_policy(password: str, *, email: str) -> None:
     """Length 12-128, not a well-known password, not the email's local part."""
     problems = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from apps.kit.schemas import Email, Name, RequestModel, ResponseModel
 from apps.kit.security import Role
@@ -15,11 +15,23 @@ DistributorId = Annotated[str, StringConstraints(pattern=r"^dst_[a-z0-9_]{3,60}$
 
 
 class LoginRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "sales@glosleep.test", "password": "correct horse battery staple"}
+            ]
+        }
+    )
+
     email: Email
     password: Password
 
 
 class RefreshRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_6f1c2b0e9d7a4c3b8e5f0a1d2c3b4a59"}]}
+    )
+
     refresh_token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
 
 
@@ -48,6 +60,20 @@ def _distributor_rule(roles: list[Role] | None, distributor_id: str | None) -> N
 
 
 class UserCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "priya@sleepwell.example",
+                    "display_name": "Priya Nair",
+                    "roles": ["distributor"],
+                    "distributor_id": "dst_sleepwell",
+                    "password": "a long passphrase of words",
+                }
+            ]
+        }
+    )
+
     email: Email
     display_name: Name
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
@@ -61,6 +87,10 @@ class UserCreate(RequestModel):
 
 
 class UserUpdate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"roles": ["sales", "analyst"], "active": True}]}
+    )
+
     display_name: Name | None = None
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=len(Role))
     distributor_id: DistributorId | None = None
@@ -68,6 +98,17 @@ class UserUpdate(RequestModel):
 
 
 class PasswordChange(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "a long passphrase of words",
+                    "new_password": "another long passphrase",
+                }
+            ]
+        }
+    )
+
     current_password: Password
     new_password: Password
 

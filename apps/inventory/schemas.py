@@ -6,7 +6,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from apps.inventory.models import (
     Category,
@@ -60,6 +67,24 @@ def _no_nulls(model: RequestModel, nullable: frozenset[str] = frozenset()) -> No
 
 
 class ProductCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "MAT-ORTHO-Q",
+                    "name": "Ortho mattress, queen",
+                    "category": "mattress",
+                    "size": "queen",
+                    "attributes": {"firmness": "firm"},
+                    "unit_price_paise": 2499900,
+                    "gst_rate_bps": 1800,
+                    "reorder_point": 20,
+                    "reorder_quantity": 50,
+                }
+            ]
+        }
+    )
+
     sku: Sku
     name: Name
     category: Category
@@ -73,6 +98,10 @@ class ProductCreate(RequestModel):
 
 
 class ProductUpdate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"unit_price_paise": 2599900, "reorder_point": 25}]}
+    )
+
     name: Name | None = None
     category: Category | None = None
     size: Size | None = None
@@ -109,6 +138,18 @@ class ProductOut(ResponseModel):
 
 
 class WarehouseCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "BLR",
+                    "name": "Bengaluru",
+                    "address": "Plot 7, Peenya Industrial Area, Bengaluru",
+                }
+            ]
+        }
+    )
+
     code: WarehouseCode
     name: Name
     address: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
@@ -116,6 +157,8 @@ class WarehouseCreate(RequestModel):
 
 
 class WarehouseUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
+
     name: Name | None = None
     address: Annotated[Text, StringConstraints(min_length=1, max_length=500)] | None = None
     active: bool | None = None
@@ -176,6 +219,12 @@ class LineIn(RequestModel):
 
 
 class ReservationRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"lines": [{"sku": "MAT-ORTHO-Q", "quantity": 4}], "ttl_seconds": 604800}]
+        }
+    )
+
     lines: list[LineIn] = Field(min_length=1, max_length=100)
     ttl_seconds: int | None = Field(default=None, ge=1, le=MAX_RESERVATION_TTL_SECONDS)
 
@@ -203,6 +252,18 @@ class ReceiptLine(RequestModel):
 
 
 class ReceiptRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "warehouse_code": "BLR",
+                    "reference": "PO-2026-3",
+                    "lines": [{"sku": "MAT-ORTHO-Q", "quantity": 50, "unit_cost_paise": 1450000}],
+                }
+            ]
+        }
+    )
+
     warehouse_code: WarehouseCode
     reference: Name
     lines: list[ReceiptLine] = Field(min_length=1, max_length=200)
@@ -240,6 +301,20 @@ class AdjustmentReason(StrEnum):
 
 
 class AdjustmentRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "warehouse_code": "BLR",
+                    "sku": "MAT-ORTHO-Q",
+                    "delta": -2,
+                    "reason": "damage",
+                    "note": "Water damage in aisle 3.",
+                }
+            ]
+        }
+    )
+
     warehouse_code: WarehouseCode
     sku: Sku
     delta: int = Field(ge=-1_000_000, le=1_000_000, description="Change of on_hand.")
@@ -269,6 +344,19 @@ class AdjustmentOut(ResponseModel):
 
 
 class TransferRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "MAT-ORTHO-Q",
+                    "from_warehouse_code": "BLR",
+                    "to_warehouse_code": "DEL",
+                    "quantity": 10,
+                }
+            ]
+        }
+    )
+
     sku: Sku
     from_warehouse_code: WarehouseCode
     to_warehouse_code: WarehouseCode

@@ -15,6 +15,7 @@ import httpx
 from beanie import Document
 from fastapi import APIRouter, Depends, FastAPI, Request
 
+from apps import __version__
 from apps.kit import health as health_routes
 from apps.kit.database import Database
 from apps.kit.error_handlers import install_error_handlers
@@ -22,6 +23,7 @@ from apps.kit.forwarded import ForwardedClientMiddleware
 from apps.kit.health import Health
 from apps.kit.metrics import gauge, instrument
 from apps.kit.middleware import RequestContextMiddleware
+from apps.kit.openapi import declare_problems, operation_id, publish_problem_schema
 from apps.kit.revocation import (
     RevocationList,
     RevocationSource,
@@ -163,7 +165,7 @@ def create_app(
     *,
     title: str,
     description: str,
-    version: str = "1.0.0",
+    version: str = __version__,
     documents: Sequence[type[Document]],
     routers: Sequence[APIRouter],
     verifier: Callable[[AppKit], TokenVerifier] | None = None,
@@ -234,12 +236,15 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.kit = kit
     install_error_handlers(app)
     app.include_router(health_routes.router)
     for router in routers:
-        app.include_router(router)
+        app.include_router(declare_problems(router))
+    publish_problem_schema(app)
     instrument(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     # Outermost, so the access log and every route see the client's address.

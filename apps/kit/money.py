@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
-from apps.kit.bounds import check_total
+from apps.kit.bounds import MAX_TOTAL_PAISE, check_total
+from apps.kit.problems import UnprocessableContent
 
 BASIS_POINTS = 10_000
 # GST slabs top out at 28 %; a rate above 100 % is a mistake, not a tax.
@@ -49,6 +50,15 @@ def price_line(unit_paise: int, quantity: int, gst_rate_bps: int) -> LineAmounts
     """A document line: unit price times quantity, and its GST rounded half up."""
     subtotal = unit_paise * quantity
     return LineAmounts(subtotal, share(subtotal, gst_rate_bps))
+
+
+# How `totals` refuses a document above the bound (the OpenAPI example of the
+# operations that price orders and purchase orders).
+TOTAL_TOO_LARGE = UnprocessableContent(
+    f"The total of {MAX_TOTAL_PAISE + 1} paise is above the maximum of {MAX_TOTAL_PAISE}.",
+    slug="total-too-large",
+    errors=[{"path": "body.lines", "message": f"total above {MAX_TOTAL_PAISE} paise"}],
+)
 
 
 class PricedLine(Protocol):

@@ -11,7 +11,19 @@ from apps.kit.context import current_request_id
 from apps.kit.tracing import current_trace_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://errors.glosleep.example/"
+# Each problem type is a heading of docs/problems.md, so a type URI opens the page
+# that explains it (GitHub turns the heading `## insufficient-stock` into the anchor).
+PROBLEM_TYPE_BASE = "https://github.com/glosleep/platform/blob/main/docs/problems.md#"
+
+
+def problem_type(slug: str) -> str:
+    """The `type` URI of a problem: its section of docs/problems.md."""
+    return PROBLEM_TYPE_BASE + slug
+
+
+def problem_slug(type_uri: str) -> str:
+    """The slug a problem `type` URI names (the inverse of `problem_type`)."""
+    return type_uri.rsplit("#", 1)[-1]
 
 
 class ProblemError(Exception):
@@ -90,7 +102,7 @@ def problem_body(
     extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
+        "type": problem_type(slug),
         "title": title,
         "status": status,
     }

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Protocol
 import httpx
 import jwt
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import ECAlgorithm
 
 from apps.kit.problems import Forbidden, ServiceUnavailable, Unauthorized
@@ -187,17 +188,25 @@ class JwksTokenVerifier:
         return principal_from_claims(claims)
 
 
-def _bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Declared through FastAPI's security class so every service's OpenAPI names the
+# scheme (Authorize in /docs; generated clients send the token). It only reads the
+# header: the token is verified below, on every request, and a missing or non-bearer
+# header is our own 401 problem, not FastAPI's.
+BEARER = HTTPBearer(
+    scheme_name="BearerToken",
+    bearerFormat="JWT",
+    description="An access token from the auth service: `POST /v1/auth/login` for people, "
+    "`POST /v1/oauth/token` (client credentials) for service accounts.",
+    auto_error=False,
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+async def authenticated(request: Request, credentials: BearerCredentials) -> Principal:
+    if credentials is None or not credentials.credentials:
         raise Unauthorized()
-    return token.strip()
-
-
-async def authenticated(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.kit.verifier
-    principal = await verifier.verify(_bearer_token(request))
+    principal = await verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal
 

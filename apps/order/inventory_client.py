@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from apps.kit.problems import problem_slug
 from apps.kit.service_client import ServiceClient, UpstreamError, UpstreamUnavailable
 from apps.order.metrics import SAGA_STEP
 
@@ -37,10 +38,6 @@ class Refused:
     slug: str
     detail: str
     short_lines: list[dict[str, Any]]
-
-
-def _slug(problem: dict[str, Any]) -> str:
-    return str(problem.get("type", "")).rsplit("/", 1)[-1]
 
 
 class InventoryClient:
@@ -82,7 +79,7 @@ class InventoryClient:
         except UpstreamError as error:
             if error.status in (400, 409, 422):
                 return Refused(
-                    slug=_slug(error.problem) or "refused",
+                    slug=problem_slug(str(error.problem.get("type", ""))) or "refused",
                     detail=str(error.problem.get("detail") or error.problem.get("title") or ""),
                     short_lines=list(error.problem.get("short_lines") or []),
                 )

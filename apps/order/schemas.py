@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from apps.kit.schemas import Gstin, Name, Quantity, RequestModel, ResponseModel, Sku, Text
 from apps.order.models import Address, OrderLine, OrderStatus, SagaStep, ShortLine, Transition
@@ -20,6 +20,26 @@ class AddressIn(Address, RequestModel):
 
 
 class DistributorCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "dst_sleepwell",
+                    "name": "SleepWell Retail",
+                    "gstin": "29ABCDE1234F1Z5",
+                    "region": "south",
+                    "billing_address": {
+                        "line1": "14 Residency Road",
+                        "city": "Bengaluru",
+                        "state": "Karnataka",
+                        "postal_code": "560025",
+                        "country": "IN",
+                    },
+                }
+            ]
+        }
+    )
+
     id: DistributorId
     name: Name
     gstin: Gstin
@@ -29,6 +49,8 @@ class DistributorCreate(RequestModel):
 
 
 class DistributorUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"region": "west", "active": True}]})
+
     name: Name | None = None
     gstin: Gstin | None = None
     region: Region | None = None
@@ -55,6 +77,21 @@ class LineIn(RequestModel):
 
 
 class OrderCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "distributor_id": "dst_sleepwell",
+                    "lines": [
+                        {"sku": "MAT-ORTHO-Q", "quantity": 4},
+                        {"sku": "PIL-MEM-STD", "quantity": 10},
+                    ],
+                    "reference": "PO 4471",
+                }
+            ]
+        }
+    )
+
     distributor_id: DistributorId | None = Field(
         default=None, description="Required for staff; a distributor orders for itself."
     )
@@ -71,6 +108,10 @@ class OrderCreate(RequestModel):
 
 
 class CancelRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The distributor changed the order."}]}
+    )
+
     reason: Text | None = Field(default=None, max_length=500)
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from apps.kit.bounds import GstRate
 from apps.kit.schemas import (
@@ -79,6 +79,30 @@ def _unique_items(supplies: list[SupplyItemIn] | None) -> None:
 
 
 class SupplierCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "FoamCo Industries",
+                    "contact_name": "Arjun Rao",
+                    "contact_email": "arjun@foamco.example",
+                    "contact_phone": "+91 80 4000 1234",
+                    "gstin": "29AAACF1234K1Z2",
+                    "supplies": [
+                        {
+                            "item_type": "material",
+                            "item": "PU_FOAM",
+                            "unit_cost_paise": 85000,
+                            "gst_rate_bps": 1800,
+                            "order_multiple": 10,
+                        }
+                    ],
+                    "lead_time_days": 7,
+                }
+            ]
+        }
+    )
+
     name: Name
     contact_name: Name
     contact_email: Email
@@ -95,6 +119,10 @@ class SupplierCreate(RequestModel):
 
 
 class SupplierUpdate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"lead_time_days": 10, "active": True}]}
+    )
+
     name: Name | None = None
     contact_name: Name | None = None
     contact_email: Email | None = None
@@ -138,6 +166,18 @@ class POLineIn(RequestModel):
 
 
 class PurchaseOrderCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "supplier_id": "sup_foamco",
+                    "lines": [{"item_type": "material", "item": "PU_FOAM", "quantity": 200}],
+                    "notes": "Deliver to the Bengaluru warehouse.",
+                }
+            ]
+        }
+    )
+
     supplier_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     lines: list[POLineIn] = Field(min_length=1, max_length=200)
     notes: Text | None = None
@@ -146,6 +186,11 @@ class PurchaseOrderCreate(RequestModel):
 class PurchaseOrderUpdate(RequestModel):
     """Only a DRAFT can be edited."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"lines": [{"item_type": "material", "item": "PU_FOAM", "quantity": 250}]}]
+        }
+    )
     lines: list[POLineIn] | None = Field(default=None, min_length=1, max_length=200)
     notes: Text | None = None
 
@@ -178,6 +223,12 @@ class ReceiptLineIn(RequestModel):
 
 
 class ReceiptCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"warehouse_code": "BLR", "lines": [{"line_no": 1, "quantity": 200}]}]
+        }
+    )
+
     warehouse_code: WarehouseCode
     lines: list[ReceiptLineIn] = Field(min_length=1, max_length=200)
     # Receiving more than was ordered is refused unless this is set.

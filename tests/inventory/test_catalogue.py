@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from apps.kit.problems import problem_type
 from tests.inventory.conftest import Inventory
 from tests.support.platform import bearer
 from tests.support.problems import assert_problem
@@ -27,7 +28,7 @@ def test_admin_creates_updates_and_deactivates_products(inventory: Inventory) ->
         },
         headers=inventory.admin,
     )
-    assert assert_problem(duplicate, 409)["type"].endswith("/product-exists")
+    assert assert_problem(duplicate, 409)["type"] == problem_type("product-exists")
 
     changed = inventory.http.patch(
         inventory.url(f"/v1/products/{skus[1]}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from apps.kit.problems import problem_type
 from tests.inventory.conftest import Inventory
 from tests.support.platform import bearer
 from tests.support.problems import assert_problem
@@ -42,7 +43,7 @@ def test_reserve_allocates_largest_stock_first_and_replays(inventory: Inventory)
     assert inventory.available(sku) == 1  # nothing reserved twice
 
     mismatch = inventory.reserve(reservation_id, {sku: 6, other: 2})
-    assert assert_problem(mismatch, 409)["type"].endswith("/reservation-mismatch")
+    assert assert_problem(mismatch, 409)["type"] == problem_type("reservation-mismatch")
 
     read = inventory.get(f"/v1/reservations/{reservation_id}", inventory.platform.as_role("sales"))
     assert read.status_code == 200
@@ -60,7 +61,7 @@ def test_short_stock_rejects_every_line_and_the_rejection_is_remembered(
     reservation_id = _id()
     rejected = inventory.reserve(reservation_id, {plenty: 4, scarce: 3})
     problem = assert_problem(rejected, 409)
-    assert problem["type"].endswith("/insufficient-stock")
+    assert problem["type"] == problem_type("insufficient-stock")
     assert problem["short_lines"] == [{"sku": scarce, "requested": 3, "available": 2}]
     assert inventory.available(plenty) == 10  # all or nothing
 
@@ -104,9 +105,9 @@ def test_commit_ships_and_release_returns_stock_idempotently(inventory: Inventor
 
     assert_problem(inventory.act(shipped, "release"), 409)
     closed = assert_problem(inventory.act(cancelled, "commit"), 409)
-    assert closed["type"].endswith("/reservation-closed")
-    assert assert_problem(inventory.reserve(cancelled, {sku: 3}), 409)["type"].endswith(
-        "/reservation-closed"
+    assert closed["type"] == problem_type("reservation-closed")
+    assert assert_problem(inventory.reserve(cancelled, {sku: 3}), 409)["type"] == problem_type(
+        "reservation-closed"
     )
     assert_problem(inventory.act(_id(), "commit"), 404)
 
@@ -147,7 +148,7 @@ def test_release_of_an_unknown_id_leaves_a_tombstone(inventory: Inventory) -> No
     assert released.status_code == 200
     assert released.json()["status"] == "released"
     refused = assert_problem(inventory.reserve(late, {sku: 1}), 409)
-    assert refused["type"].endswith("/reservation-closed")
+    assert refused["type"] == problem_type("reservation-closed")
     assert inventory.available(sku) == 5
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from apps.analytics.access import Admin, Reader
 from apps.analytics.exports import store
@@ -16,7 +16,8 @@ from apps.analytics.reports import REPORTS
 from apps.analytics.settings import AnalyticsSettings
 from apps.kit.app import Kit
 from apps.kit.ids import new_id
-from apps.kit.problems import UnprocessableContent, field_errors
+from apps.kit.openapi import problems
+from apps.kit.problems import ServiceUnavailable, UnprocessableContent, field_errors
 from apps.kit.schemas import RequestModel, ResponseModel
 
 router = APIRouter(prefix="/v1", tags=["operations"])
@@ -37,6 +38,18 @@ FilterValue = Annotated[str, Field(max_length=64)] | int
 
 
 class ExportRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "report": "sales",
+                    "format": "csv",
+                    "filters": {"from": "2026-04-01", "to": "2026-06-30"},
+                }
+            ]
+        }
+    )
+
     report: ReportName
     format: Format = Format.CSV
     filters: dict[Annotated[str, Field(max_length=40)], FilterValue] = Field(
@@ -53,7 +66,23 @@ class ExportResult(ResponseModel):
     rows: int
 
 
-@router.post("/exports", response_model=ExportResult, status_code=201, summary="Export to S3")
+@router.post(
+    "/exports",
+    response_model=ExportResult,
+    status_code=201,
+    responses=problems(
+        UnprocessableContent(
+            "The report filters are not valid.",
+            slug="validation",
+            errors=[{"path": "filters.from", "message": "Input should be a valid date"}],
+        ),
+        ServiceUnavailable(
+            "Exports are not configured (EXPORT_BUCKET is not set).", slug="exports-not-configured"
+        ),
+        ServiceUnavailable("The export could not be stored: ClientError.", slug="export-failed"),
+    ),
+    summary="Export to S3",
+)
 async def export_report(body: ExportRequest, principal: Reader, kit: Kit) -> ExportResult:
     query_type, produce = REPORTS[body.report]
     try:

@@ -12,6 +12,7 @@ from apps.auth.models import AuditEntry
 from apps.auth.schemas import AuditOut, KeyRotation
 from apps.auth.service import Auth
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
 from apps.kit.security import Principal, Role, require_roles
@@ -25,7 +26,12 @@ async def jwks(auth: Auth) -> JSONResponse:
     return JSONResponse(await auth.keys.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.post("/v1/keys/rotate", response_model=KeyRotation, summary="Rotate the signing key")
+@router.post(
+    "/v1/keys/rotate",
+    response_model=KeyRotation,
+    responses=problems(Conflict("Signing keys come from a mounted secret; rotate them there.")),
+    summary="Rotate the signing key",
+)
 async def rotate(admin: Admin, auth: Auth) -> KeyRotation:
     if auth.keys.from_mounted_secret:
         raise Conflict("Signing keys come from a mounted secret; rotate them there.")

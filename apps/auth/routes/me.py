@@ -7,11 +7,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.auth.audit import audit
 from apps.auth.models import User
-from apps.auth.passwords import check_policy, hash_password, verify_password
+from apps.auth.passwords import WEAK_PASSWORD, check_policy, hash_password, verify_password
 from apps.auth.schemas import PasswordChange, UserOut
 from apps.auth.service import Auth, admit_attempt, client_address
 from apps.kit.app import Kit
 from apps.kit.clock import utcnow
+from apps.kit.openapi import problems
 from apps.kit.problems import Forbidden, NotFound
 from apps.kit.security import CurrentPrincipal
 
@@ -27,12 +28,28 @@ async def _own_user(principal: CurrentPrincipal) -> User:
     return user
 
 
-@router.get("", response_model=UserOut, summary="Who am I")
+@router.get(
+    "",
+    response_model=UserOut,
+    responses=problems(
+        Forbidden("Service accounts have no user profile."),
+        NotFound("The account no longer exists or is inactive."),
+    ),
+    summary="Who am I",
+)
 async def me(principal: CurrentPrincipal) -> User:
     return await _own_user(principal)
 
 
-@router.post("/password", status_code=204, summary="Change my password")
+@router.post(
+    "/password",
+    status_code=204,
+    responses=problems(
+        Forbidden("The current password is wrong.", slug="wrong-password"),
+        WEAK_PASSWORD,
+    ),
+    summary="Change my password",
+)
 async def change_password(
     body: PasswordChange, principal: CurrentPrincipal, auth: Auth, kit: Kit, request: Request
 ) -> Response:

@@ -21,6 +21,7 @@ from apps.auth.service import (
     client_secret_matches,
 )
 from apps.auth.tokens import ReusedRefreshToken
+from apps.kit.openapi import problems
 from apps.kit.problems import BadRequest, TooManyRequests, Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
@@ -38,7 +39,15 @@ async def _token_pair(auth: AuthParts, user: User, family_id: str | None = None)
     )
 
 
-@router.post("/auth/login", response_model=TokenPair, summary="Log in with email and password")
+@router.post(
+    "/auth/login",
+    response_model=TokenPair,
+    responses=problems(
+        Unauthorized("The email or password is wrong, or the account is inactive."),
+        TooManyRequests("Too many failed logins; try again later.", retry_after_seconds=60),
+    ),
+    summary="Log in with email and password",
+)
 async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
     address = client_address(request)
     try:
@@ -64,7 +73,14 @@ async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
     return await _token_pair(auth, user)
 
 
-@router.post("/auth/refresh", response_model=TokenPair, summary="Rotate a refresh token")
+@router.post(
+    "/auth/refresh",
+    response_model=TokenPair,
+    responses=problems(
+        Unauthorized("This refresh token was already used; every session of its family is revoked.")
+    ),
+    summary="Rotate a refresh token",
+)
 async def refresh(body: RefreshRequest, request: Request, auth: Auth) -> TokenPair:
     try:
         user_id, fresh = await auth.refresh_tokens.rotate(body.refresh_token)
@@ -110,7 +126,20 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 @router.post(
     "/oauth/token",
     response_model=ServiceToken,
+    responses=problems(
+        BadRequest("A requested scope is not granted to this client.", error="invalid_scope"),
+        Unauthorized("The client credentials are not valid.", error="invalid_client"),
+    ),
     summary="OAuth2 client-credentials grant for service accounts",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "example": {"grant_type": "client_credentials", "scope": "catalog:read"}
+                }
+            }
+        }
+    },
 )
 async def service_token(
     request: Request,

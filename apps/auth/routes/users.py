@@ -10,13 +10,14 @@ from pymongo.errors import DuplicateKeyError
 
 from apps.auth.audit import audit
 from apps.auth.models import User
-from apps.auth.passwords import check_policy, hash_password
+from apps.auth.passwords import WEAK_PASSWORD, check_policy, hash_password
 from apps.auth.schemas import UserCreate, UserOut, UserUpdate, _distributor_rule
 from apps.auth.service import Auth, AuthParts
 from apps.kit.app import AppKit, Kit
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict, UnprocessableContent
 from apps.kit.security import Principal, Role, require_roles
@@ -25,7 +26,16 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
-@router.post("", response_model=UserOut, status_code=201, summary="Create a user")
+@router.post(
+    "",
+    response_model=UserOut,
+    status_code=201,
+    responses=problems(
+        Conflict("A user with email ravi@example.com exists.", slug="email-taken"),
+        WEAK_PASSWORD,
+    ),
+    summary="Create a user",
+)
 async def create_user(body: UserCreate, admin: Admin) -> User:
     check_policy(body.password, email=body.email)
     user = User(
@@ -74,7 +84,12 @@ async def read_user(user_id: str, _: Admin) -> User:
     return await _user(user_id)
 
 
-@router.patch("/{user_id}", response_model=UserOut, summary="Update a user")
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    responses=problems(UnprocessableContent("roles cannot be null.")),
+    summary="Update a user",
+)
 async def update_user(user_id: str, body: UserUpdate, admin: Admin, auth: Auth, kit: Kit) -> User:
     user = await _user(user_id)
     changes = body.model_dump(exclude_unset=True)

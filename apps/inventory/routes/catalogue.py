@@ -18,6 +18,7 @@ from apps.kit.app import AppKit, Kit
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.outbox import record
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, NotFound
@@ -67,7 +68,13 @@ async def save_product(
     return await kit.database.in_transaction(transaction)
 
 
-@router.post("", response_model=ProductOut, status_code=201, summary="Add a product")
+@router.post(
+    "",
+    response_model=ProductOut,
+    status_code=201,
+    responses=problems(Conflict("Product MAT-ORTHO-Q exists.", slug="product-exists")),
+    summary="Add a product",
+)
 async def create_product(body: ProductCreate, _: Admin, kit: Kit) -> ProductOut:
     product = Product(id=body.sku, **body.model_dump(exclude={"sku"}))
     try:
@@ -77,7 +84,12 @@ async def create_product(body: ProductCreate, _: Admin, kit: Kit) -> ProductOut:
     return ProductOut.of(saved)
 
 
-@router.get("", response_model=Page[ProductOut], summary="List and search the catalogue")
+@router.get(
+    "",
+    response_model=Page[ProductOut],
+    responses=problems(BadRequest("Ask for at most 100 SKUs at once.")),
+    summary="List and search the catalogue",
+)
 async def list_products(
     _: CatalogReader,
     sku: SkuQuery = None,

@@ -29,6 +29,7 @@ from apps.inventory.schemas import (
 from apps.inventory.stock import StockChange, ensure_levels, run_operation
 from apps.kit.app import AppKit, Kit
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, UnprocessableContent
 
@@ -43,7 +44,12 @@ async def _active_warehouses() -> list[str]:
     return [w.id for w in await Warehouse.find({"active": True}).to_list()]
 
 
-@router.get("/availability", response_model=AvailabilityList, summary="Available stock per SKU")
+@router.get(
+    "/availability",
+    response_model=AvailabilityList,
+    responses=problems(BadRequest("Name at least one sku.", slug="sku-required")),
+    summary="Available stock per SKU",
+)
 async def availability(_: AvailabilityReader, sku: SkuQuery = None) -> AvailabilityList:
     """Summed over active warehouses; an unknown or inactive SKU has 0 available."""
     skus = sku_list(sku)
@@ -189,7 +195,16 @@ async def apply_receipt(
     return result, created
 
 
-@router.put("/receipts/{receipt_id}", response_model=ReceiptOut, summary="Receive goods")
+@router.put(
+    "/receipts/{receipt_id}",
+    response_model=ReceiptOut,
+    responses=problems(
+        Conflict("The receipt rcp-1 exists with other content.", slug="receipt-mismatch"),
+        UnprocessableContent("Unknown SKU: MAT-X", slug="unknown-sku", skus=["MAT-X"]),
+        UnprocessableContent("Unknown warehouse XYZ.", slug="unknown-warehouse"),
+    ),
+    summary="Receive goods",
+)
 async def receive(
     receipt_id: KeyPath, body: ReceiptRequest, principal: Receiver, kit: Kit, response: Response
 ) -> dict[str, Any]:
@@ -207,7 +222,23 @@ def _insufficient(sku: str, warehouse_code: str) -> Conflict:
     )
 
 
-@router.put("/adjustments/{adjustment_id}", response_model=AdjustmentOut, summary="Adjust on_hand")
+# What an adjustment or a transfer can be refused for (besides its own mismatch).
+STOCK_CHANGE_PROBLEMS = (
+    _insufficient("MAT-ORTHO-Q", "BLR"),
+    UnprocessableContent("Unknown SKU: MAT-X", slug="unknown-sku", skus=["MAT-X"]),
+    UnprocessableContent("Unknown warehouse XYZ.", slug="unknown-warehouse"),
+)
+
+
+@router.put(
+    "/adjustments/{adjustment_id}",
+    response_model=AdjustmentOut,
+    responses=problems(
+        Conflict("The adjustment adj-1 exists with other content.", slug="adjustment-mismatch"),
+        *STOCK_CHANGE_PROBLEMS,
+    ),
+    summary="Adjust on_hand",
+)
 async def adjust(
     adjustment_id: KeyPath,
     body: AdjustmentRequest,
@@ -242,7 +273,14 @@ async def adjust(
 
 
 @router.put(
-    "/transfers/{transfer_id}", response_model=TransferOut, summary="Move stock between warehouses"
+    "/transfers/{transfer_id}",
+    response_model=TransferOut,
+    responses=problems(
+        Conflict("The transfer trf-1 exists with other content.", slug="transfer-mismatch"),
+        *STOCK_CHANGE_PROBLEMS,
+        UnprocessableContent("Warehouse DEL is inactive.", slug="warehouse-inactive"),
+    ),
+    summary="Move stock between warehouses",
 )
 async def transfer(
     transfer_id: KeyPath,

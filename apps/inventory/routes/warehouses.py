@@ -13,6 +13,7 @@ from apps.inventory.models import Warehouse
 from apps.inventory.schemas import WarehouseCreate, WarehouseOut, WarehouseUpdate
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
+from apps.kit.openapi import problems
 from apps.kit.problems import Conflict
 
 router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"])
@@ -20,7 +21,13 @@ router = APIRouter(prefix="/v1/warehouses", tags=["warehouses"])
 CodePath = Annotated[str, Path(max_length=32)]
 
 
-@router.post("", response_model=WarehouseOut, status_code=201, summary="Add a warehouse")
+@router.post(
+    "",
+    response_model=WarehouseOut,
+    status_code=201,
+    responses=problems(Conflict("Warehouse BLR exists.", slug="warehouse-exists")),
+    summary="Add a warehouse",
+)
 async def create_warehouse(body: WarehouseCreate, _: Admin) -> WarehouseOut:
     warehouse = Warehouse(id=body.code, **body.model_dump(exclude={"code"}))
     try:

@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
 from apps.kit.security import STAFF_ROLES, Principal, Role, ensure_owner, require_roles
@@ -23,7 +24,13 @@ Reader = Annotated[Principal, Depends(require_roles(*Role))]
 DistributorPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.post("", response_model=DistributorOut, status_code=201, summary="Create a distributor")
+@router.post(
+    "",
+    response_model=DistributorOut,
+    status_code=201,
+    responses=problems(Conflict("Distributor dst_sleepwell exists.", slug="distributor-exists")),
+    summary="Create a distributor",
+)
 async def create_distributor(body: DistributorCreate, _: Manager) -> Distributor:
     billing = Address.model_validate(body.billing_address.model_dump())
     shipping = body.shipping_address or body.billing_address

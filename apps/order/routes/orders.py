@@ -12,8 +12,10 @@ from apps.kit.bounds import Instant
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
+from apps.kit.money import TOTAL_TOO_LARGE
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import BadRequest, Conflict, Forbidden, NotFound
+from apps.kit.problems import BadRequest, Conflict, Forbidden, NotFound, UnprocessableContent
 from apps.kit.security import Principal, Role, distributor_scope, ensure_owner, require_roles
 from apps.order import saga
 from apps.order.metrics import ORDERS
@@ -43,6 +45,10 @@ ORDER_ANSWERS: dict[int | str, dict[str, Any]] = {
     202: {"model": OrderOut, "description": "Placed and PENDING: inventory did not answer yet."},
 }
 
+ILLEGAL = Conflict(
+    "Order SO-2026-17 is SHIPPED; it cannot be cancelled.", slug="illegal-transition"
+)
+
 
 def _answer(answer: Answer) -> JSONResponse:
     headers = {"Location": f"/v1/orders/{answer.body['id']}"}
@@ -55,7 +61,24 @@ def _answer(answer: Answer) -> JSONResponse:
     "",
     response_model=OrderOut,
     status_code=201,
-    responses=ORDER_ANSWERS,
+    responses=ORDER_ANSWERS
+    | problems(
+        BadRequest(
+            "An Idempotency-Key header is required to place an order.",
+            slug="idempotency-key-required",
+        ),
+        UnprocessableContent(
+            "This Idempotency-Key was used with another request body; use a new key.",
+            slug="idempotency-key-reused",
+        ),
+        TOTAL_TOO_LARGE,
+        UnprocessableContent("No active distributor dst_sleepwell.", slug="unknown-distributor"),
+        UnprocessableContent(
+            "Some lines name products that cannot be ordered.",
+            slug="unknown-sku",
+            errors=[{"path": "body.lines[0].sku", "message": "unknown or inactive product"}],
+        ),
+    ),
     summary="Place an order (Idempotency-Key required)",
 )
 async def create_order(
@@ -110,7 +133,12 @@ async def read_order(order_id: OrderPath, principal: Reader) -> Order:
     return await _order(order_id, principal)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderOut, summary="Cancel before shipping")
+@router.post(
+    "/{order_id}/cancel",
+    response_model=OrderOut,
+    responses=problems(ILLEGAL),
+    summary="Cancel before shipping",
+)
 async def cancel_order(
     order_id: OrderPath, principal: Placer, parts: Parts, body: CancelRequest | None = None
 ) -> Order:
@@ -149,7 +177,17 @@ async def _ship(parts: OrderParts, order: Order, principal: Principal) -> Order:
     return await saga.commit(parts, claimed, actor=principal.subject)
 
 
-@router.post("/{order_id}/ship", response_model=OrderOut, summary="Ship (commit the stock)")
+@router.post(
+    "/{order_id}/ship",
+    response_model=OrderOut,
+    responses=problems(
+        ILLEGAL,
+        Conflict(
+            "Inventory refused to ship order SO-2026-17: reservation expired", slug="commit-refused"
+        ),
+    ),
+    summary="Ship (commit the stock)",
+)
 async def ship_order(order_id: OrderPath, principal: Warehouse, parts: Parts) -> Order:
     order = await _order(order_id, principal)
     if order.status is not OrderStatus.CONFIRMED:
@@ -157,7 +195,12 @@ async def ship_order(order_id: OrderPath, principal: Warehouse, parts: Parts) ->
     return await _ship(parts, order, principal)
 
 
-@router.post("/{order_id}/deliver", response_model=OrderOut, summary="Record delivery")
+@router.post(
+    "/{order_id}/deliver",
+    response_model=OrderOut,
+    responses=problems(ILLEGAL),
+    summary="Record delivery",
+)
 async def deliver_order(order_id: OrderPath, principal: Warehouse, parts: Parts) -> Order:
     order = await _order(order_id, principal)
     delivered = await saga.transition(

@@ -16,7 +16,10 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from apps.kit.app import Kit
 from apps.kit.clock import utcnow
 from apps.kit.listing import keyset_page
+from apps.kit.money import TOTAL_TOO_LARGE, totals
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
+from apps.kit.problems import Conflict, UnprocessableContent
 from apps.kit.security import Principal, Role
 from apps.procurement import orders
 from apps.procurement.access import Approver, Manager, Reader
@@ -45,13 +48,38 @@ async def create_draft(body: PurchaseOrderCreate, actor: str) -> PurchaseOrder:
         created_by=actor,
         created_at=now,
         updated_at=now,
-        **orders.totals(lines),
+        **totals(lines).fields(),
     )
     await po.insert()
     return po
 
 
-@router.post("", response_model=PurchaseOrderOut, status_code=201, summary="Create a draft PO")
+LINE_PROBLEMS = (
+    UnprocessableContent("No supplier sup_foamco.", slug="unknown-supplier"),
+    UnprocessableContent("FoamCo is not active.", slug="supplier-inactive"),
+    UnprocessableContent("FoamCo does not supply material PU_FOAM.", slug="item-not-supplied"),
+    UnprocessableContent("PU_FOAM appears twice.", slug="duplicate-line"),
+    TOTAL_TOO_LARGE,
+)
+TRANSITION_PROBLEMS = (
+    Conflict(
+        "Cannot submit purchase order PO-2026-3 in status RECEIVED; only from DRAFT.",
+        slug="illegal-transition",
+    ),
+    Conflict(
+        "Purchase order PO-2026-3 was changed at the same time; read it again.",
+        slug="concurrent-update",
+    ),
+)
+
+
+@router.post(
+    "",
+    response_model=PurchaseOrderOut,
+    status_code=201,
+    responses=problems(*LINE_PROBLEMS),
+    summary="Create a draft PO",
+)
 async def create_purchase_order(body: PurchaseOrderCreate, manager: Manager) -> PurchaseOrder:
     return await create_draft(body, manager.subject)
 
@@ -80,7 +108,12 @@ async def read_purchase_order(po_id: str, _: Reader) -> PurchaseOrder:
     return await orders.load(po_id)
 
 
-@router.patch("/{po_id}", response_model=PurchaseOrderOut, summary="Edit a draft")
+@router.patch(
+    "/{po_id}",
+    response_model=PurchaseOrderOut,
+    responses=problems(*LINE_PROBLEMS, *TRANSITION_PROBLEMS),
+    summary="Edit a draft",
+)
 async def update_purchase_order(
     po_id: str, body: PurchaseOrderUpdate, _: Manager, kit: Kit
 ) -> PurchaseOrder:
@@ -91,7 +124,7 @@ async def update_purchase_order(
         if body.lines is not None:
             supplier = await orders.active_supplier(po.supplier_id)
             lines = orders.price_lines(supplier, body.lines)
-            changes = {"lines": lines, **orders.totals(lines)}
+            changes = {"lines": lines, **totals(lines).fields()}
         if "notes" in body.model_fields_set:
             changes["notes"] = body.notes
         return await orders.guarded_update(po, changes, session)
@@ -99,7 +132,12 @@ async def update_purchase_order(
     return await kit.database.in_transaction(work)
 
 
-@router.post("/{po_id}/submit", response_model=PurchaseOrderOut, summary="Submit a draft")
+@router.post(
+    "/{po_id}/submit",
+    response_model=PurchaseOrderOut,
+    responses=problems(*TRANSITION_PROBLEMS),
+    summary="Submit a draft",
+)
 async def submit_purchase_order(po_id: str, manager: Manager, kit: Kit) -> PurchaseOrder:
     settings = kit.settings
     assert isinstance(settings, ProcurementSettings)
@@ -135,7 +173,12 @@ async def _submitted(
     return po
 
 
-@router.post("/{po_id}/approve", response_model=PurchaseOrderOut, summary="Approve (admin)")
+@router.post(
+    "/{po_id}/approve",
+    response_model=PurchaseOrderOut,
+    responses=problems(*TRANSITION_PROBLEMS),
+    summary="Approve (admin)",
+)
 async def approve_purchase_order(po_id: str, admin: Approver, kit: Kit) -> PurchaseOrder:
     async def work(session: AsyncClientSession) -> PurchaseOrder:
         po = await orders.load(po_id, session)
@@ -147,7 +190,12 @@ async def approve_purchase_order(po_id: str, admin: Approver, kit: Kit) -> Purch
     return po
 
 
-@router.post("/{po_id}/cancel", response_model=PurchaseOrderOut, summary="Cancel")
+@router.post(
+    "/{po_id}/cancel",
+    response_model=PurchaseOrderOut,
+    responses=problems(*TRANSITION_PROBLEMS),
+    summary="Cancel",
+)
 async def cancel_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrder:
     async def work(session: AsyncClientSession) -> PurchaseOrder:
         po = await orders.load(po_id, session)
@@ -163,7 +211,12 @@ async def cancel_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrd
     return po
 
 
-@router.post("/{po_id}/close", response_model=PurchaseOrderOut, summary="Close short")
+@router.post(
+    "/{po_id}/close",
+    response_model=PurchaseOrderOut,
+    responses=problems(*TRANSITION_PROBLEMS),
+    summary="Close short",
+)
 async def close_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrder:
     """A partly received PO whose rest will not come."""
 

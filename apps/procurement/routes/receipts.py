@@ -9,8 +9,9 @@ from fastapi import APIRouter, Header, Response
 from apps.kit.app import Kit
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import UnprocessableContent
+from apps.kit.problems import Conflict, UnprocessableContent
 from apps.procurement import orders
 from apps.procurement.access import Reader, Receiver
 from apps.procurement.models import GoodsReceipt, ReceiptStatus
@@ -25,7 +26,25 @@ router = APIRouter(prefix="/v1", tags=["goods receipts"])
     response_model=ReceiptOut,
     status_code=201,
     summary="Receive goods into a warehouse",
-    responses={200: {"description": "A replay of the receipt with this Idempotency-Key"}},
+    responses={
+        200: {"description": "A replay of the receipt with this Idempotency-Key"},
+        **problems(
+            Conflict(
+                "This receipt is more than was ordered; set allow_over_receipt to accept it.",
+                slug="over-receipt",
+            ),
+            Conflict(
+                "Cannot receive purchase order PO-2026-3 in status DRAFT.",
+                slug="illegal-transition",
+            ),
+            UnprocessableContent("PO-2026-3 has no line 4.", slug="unknown-line"),
+            UnprocessableContent(
+                "Inventory refused the receipt: unknown-warehouse",
+                slug="receipt-rejected",
+                receipt_id="grn_01",
+            ),
+        ),
+    },
 )
 async def receive_goods(
     po_id: str,

@@ -10,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
+from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict, UnprocessableContent
 from apps.procurement.access import Manager, Reader
@@ -23,7 +24,15 @@ def _taken(gstin: str) -> Conflict:
     return Conflict(f"A supplier with GSTIN {gstin} exists.", slug="gstin-taken")
 
 
-@router.post("", response_model=SupplierOut, status_code=201, summary="Add a supplier")
+@router.post(
+    "",
+    response_model=SupplierOut,
+    status_code=201,
+    responses=problems(
+        Conflict("A supplier with GSTIN 29ABCDE1234F1Z5 exists.", slug="gstin-taken")
+    ),
+    summary="Add a supplier",
+)
 async def create_supplier(body: SupplierCreate, _: Manager) -> Supplier:
     supplier = Supplier(
         **body.model_dump(exclude={"supplies"}),
@@ -70,7 +79,14 @@ async def read_supplier(supplier_id: str, _: Reader) -> Supplier:
     return await _supplier(supplier_id)
 
 
-@router.patch("/{supplier_id}", response_model=SupplierOut, summary="Update a supplier")
+@router.patch(
+    "/{supplier_id}",
+    response_model=SupplierOut,
+    responses=problems(
+        Conflict("A supplier with GSTIN 29ABCDE1234F1Z5 exists.", slug="gstin-taken")
+    ),
+    summary="Update a supplier",
+)
 async def update_supplier(supplier_id: str, body: SupplierUpdate, _: Manager) -> Supplier:
     supplier = await _supplier(supplier_id)
     changes = body.model_dump(exclude_unset=True, exclude={"supplies"})
