@@ -28,6 +28,7 @@ PUBLIC = {
     ("auth", "post", "/v1/auth/logout"),
     ("auth", "post", "/v1/oauth/token"),
     ("auth", "get", "/.well-known/jwks.json"),
+    ("auth", "get", "/v1/revocations"),  # digests only; every service polls it
 }
 
 Operation = tuple[str, str, str, dict[str, Any]]
