@@ -29,13 +29,13 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.synced ## Install the project's Python environment (.venv) from uv.lock
 
 dev: install ## Run the whole platform locally on the embedded database, with demo data
-	$(BIN)/python -m apps.devstack
+	$(BIN)/glosleep-dev
 
 dev-monitoring: install ## `make dev` plus a local Prometheus (Debian package) with the repo's alert rules
-	WITH_PROMETHEUS=1 $(BIN)/python -m apps.devstack
+	WITH_PROMETHEUS=1 $(BIN)/glosleep-dev
 
 reset-dev: install ## Delete the local development database (.data/dev)
-	$(BIN)/python -m apps.devstack --reset
+	$(BIN)/glosleep-dev --reset
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -57,4 +57,4 @@ bench: install ## The order benchmark on the embedded database (docs/benchmarks.
 	$(BIN)/python -m apps.order.bench $(ARGS)
 
 ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)
-	tools/glosleep-ops $(ARGS)
+	$(BIN)/glosleep-ops $(ARGS)

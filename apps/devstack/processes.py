@@ -110,9 +110,8 @@ class ServiceProcess(ManagedProcess):
         return [sys.executable, "-m", self.module]
 
     def environment(self) -> dict[str, str]:
-        env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
-        env.setdefault("PYTHONPATH", str(REPO_ROOT))
-        return env
+        # `python -m` from REPO_ROOT (the working directory) finds apps and tests.
+        return {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
 
     def is_ready(self) -> bool:
         try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +23,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import reset_options
 
 from glosleep_platform.mocks import RecordingMocks, RecordingMonitor, Registration, RequestFacts
-from glosleep_platform.settings import REPO_ROOT, stack_config
+from glosleep_platform.settings import stack_config
 from glosleep_platform.wait_graph import WaitGraph
 
 PROJECT = "glosleep"
@@ -129,9 +128,8 @@ def string_leaves(value: Any) -> Iterator[tuple[str, str]]:
 
 
 def _default_program() -> None:
-    for path in (REPO_ROOT, REPO_ROOT / "platform"):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    # `stacks` is installed with the project (pyproject.toml); another checkout's run
+    # (glosleep_ops.resources.declared) finds its own first on PYTHONPATH.
     importlib.import_module("stacks").run()
 
 

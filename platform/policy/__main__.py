@@ -4,11 +4,6 @@ The rules live in glosleep_platform.policy_rules (stdlib only) so the tests can
 run them without the engine; this file only adapts them to pulumi-policy.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from pulumi_policy import (
     EnforcementLevel,
     PolicyPack,

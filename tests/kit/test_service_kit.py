@@ -261,7 +261,7 @@ def test_sigterm_drains_then_exits_cleanly(auth_platform: Platform) -> None:
 
 
 def test_bad_settings_stop_the_service_with_a_message_naming_the_variable() -> None:
-    env = {"PATH": "/usr/bin:/bin", "PORT": "not-a-port", "PYTHONPATH": str(REPO_ROOT)}
+    env = {"PATH": "/usr/bin:/bin", "PORT": "not-a-port"}
     result = subprocess.run(
         [sys.executable, "-m", "apps.auth"],
         env=env,
