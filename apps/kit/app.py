@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from urllib.parse import urljoin
 import httpx
 from beanie import Document
 from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import ValidationError
 
 from apps import __version__
 from apps.kit import health as health_routes
@@ -39,6 +41,10 @@ log = logging.getLogger("glosleep.app")
 
 DATABASE_WATCH_SECONDS = 10.0
 DATABASE_UP = gauge("database_up", "1 when the service's database answered its last ping.")
+REVOCATION_LIST_AGE = gauge(
+    "revocation_list_age_seconds",
+    "Seconds since auth's revocation list was last read (since start if never).",
+)
 
 
 class AppKit:
@@ -55,6 +61,7 @@ class AppKit:
         )
         self._verifier: TokenVerifier | None = None
         self.revocations = RevocationList()
+        self.started_at = time.monotonic()
         self.revocation_source: RevocationSource | None = None
         self.credentials: ClientCredentials | None = None
         if settings.auth_url and settings.service_client_id and settings.service_client_secret:
@@ -144,10 +151,13 @@ def _install_verifier(
 async def _sync_revocations(kit: AppKit) -> None:
     if kit.revocation_source is None:
         return
+    revocations = kit.revocations
     try:
-        await kit.revocations.sync(kit.revocation_source)
-    except httpx.HTTPError as error:
+        await revocations.sync(kit.revocation_source)
+    except (httpx.HTTPError, ValidationError) as error:
         log.warning("revocation list not readable", extra={"error": type(error).__name__})
+    since = kit.started_at if revocations.synced_at is None else revocations.synced_at
+    REVOCATION_LIST_AGE.set(time.monotonic() - since)
 
 
 async def _run_hooks(kit: AppKit, hooks: Sequence[Hook]) -> None:

@@ -6,6 +6,7 @@ revocation list; other sessions and later logins keep working."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jwt
 import pytest
@@ -78,3 +79,20 @@ def test_ending_one_session_voids_only_its_tokens(services: Platform) -> None:
         timeout=REVOCATION_DEADLINE_SECONDS,
     )
     assert services.http.get(me, headers=bearer(second["access_token"])).status_code == 200
+
+
+def _revocation_list_age(platform: Platform, service: str) -> float:
+    metrics = platform.http.get(platform.url(service, "/metrics")).text
+    (line,) = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("glosleep_revocation_list_age_seconds ")
+    ]
+    return float(line.split()[1])
+
+
+def test_each_service_reports_how_fresh_its_revocation_list_is(services: Platform) -> None:
+    for service in ("auth", "inventory", "order"):
+        fresh = partial(lambda name: 0 <= _revocation_list_age(services, name) < 10, service)
+        # Read every REVOCATION_POLL_SECONDS (2 s): never far behind while auth is up.
+        assert wait_for(fresh), service
