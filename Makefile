@@ -42,7 +42,7 @@ lint: install ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 typecheck: install ## mypy --strict over the services, the Pulumi program, its policy pack, ops tools and the tests
-	$(BIN)/mypy apps platform/glosleep_platform platform/glosleep_ops platform/policy stacks tests
+	$(BIN)/mypy apps bench platform/glosleep_platform platform/glosleep_ops platform/policy stacks tests
 
 pytest: install ## The test suite (embedded database unless MONGO_URL is set)
 	$(BIN)/pytest
@@ -54,7 +54,7 @@ test-images: install ## Build every service image and run it with podman (tests/
 	$(BIN)/pytest tests/images
 
 bench: install ## The order benchmark on the embedded database (docs/benchmarks.md); ARGS="--clients 16 --seconds 30 --rounds 3"
-	$(BIN)/python -m apps.order.bench $(ARGS)
+	$(BIN)/python -m bench $(ARGS)
 
 ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)
 	$(BIN)/glosleep-ops $(ARGS)

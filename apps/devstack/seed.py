@@ -4,6 +4,8 @@ own reference data itself in dev mode."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from apps.devstack.stack import LocalStack
@@ -102,3 +104,19 @@ def place_demo_orders(stack: LocalStack, password: str) -> None:
                 moved = http.post(f"{url}/{order['id']}/{step}", headers=tokens[who])
                 moved.raise_for_status()
                 order = moved.json()
+
+
+def example_distributor(distributor_id: str, name: str) -> dict[str, Any]:
+    """A request body for POST /v1/distributors (the benchmark and the tests)."""
+    return {
+        "id": distributor_id,
+        "name": name,
+        "gstin": "29ABCDE1234F1Z5",
+        "region": "South",
+        "billing_address": {
+            "line1": "12 Residency Road",
+            "city": "Bengaluru",
+            "state": "Karnataka",
+            "postal_code": "560025",
+        },
+    }

@@ -5,7 +5,6 @@ over HTTP by apps/devstack/seed.py."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -29,18 +28,6 @@ _DETAILS = {
         Address(line1="8 FC Road", city="Pune", state="Maharashtra", postal_code="411004"),
     ),
 }
-
-
-def example_distributor(distributor_id: str, name: str) -> dict[str, Any]:
-    """A request body for POST /v1/distributors (benchmark and tests)."""
-    gstin, region, address = _DETAILS["dst_demo_sleepwell"]
-    return {
-        "id": distributor_id,
-        "name": name,
-        "gstin": gstin,
-        "region": region,
-        "billing_address": address.model_dump(exclude_none=True),
-    }
 
 
 async def demo_distributors(kit: AppKit) -> None:

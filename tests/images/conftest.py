@@ -3,6 +3,8 @@ session, from the layer cache after the first time) and a size report."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import pytest
 
 from tests.images.podman import MAX_ADDED_BYTES, Podman, PodmanUnavailable, built_services
@@ -21,10 +23,31 @@ def podman() -> Podman:
     return podman
 
 
+class Images(Mapping[str, str]):
+    """Service name -> image tag, for every service whose code exists; each image is
+    built when a test first asks for it (so `-k order` builds only what it needs)."""
+
+    def __init__(self, podman: Podman) -> None:
+        self._podman = podman
+        self._tags: dict[str, str] = {}
+
+    def __getitem__(self, service: str) -> str:
+        if service not in built_services():
+            raise KeyError(service)
+        if service not in self._tags:
+            self._tags[service] = self._podman.build(service)
+        return self._tags[service]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(built_services())
+
+    def __len__(self) -> int:
+        return len(built_services())
+
+
 @pytest.fixture(scope="session")
-def images(podman: Podman) -> dict[str, str]:
-    """Service name -> image tag, for every service whose code exists."""
-    return {service: podman.build(service) for service in built_services()}
+def images(podman: Podman) -> Images:
+    return Images(podman)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

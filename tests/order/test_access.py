@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from apps.devstack.seed import example_distributor
 from apps.kit.problems import problem_type
-from apps.order.seed import example_distributor
 from tests.support.problems import assert_problem
 from tests.support.shop import Shop
 

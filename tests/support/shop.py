@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from apps.order.seed import example_distributor
+from apps.devstack.seed import example_distributor
 from tests.support.platform import Platform, bearer
 
 PRICE_PAISE = 1_249_900

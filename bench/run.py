@@ -26,9 +26,9 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from apps.devstack.embedded_db import EmbeddedMongo
+from apps.devstack.seed import example_distributor
 from apps.devstack.stack import LocalStack, StackConfig
-from apps.order.bench.baseline import order_lines, run_baseline
-from apps.order.seed import example_distributor
+from bench.baseline import order_lines, run_baseline
 
 SERVICES = ["auth", "inventory", "order"]
 STOCK_PER_SKU = 1_000_000

@@ -1,5 +1,0 @@
-import sys
-
-from apps.order.bench.run import main
-
-sys.exit(main())
