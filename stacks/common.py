@@ -84,7 +84,7 @@ def deploy_workloads(
         settings,
         credentials,
         images,
-        mongodb.hosts,
+        mongodb.endpoint,
         gateway.ref,
         app_namespace,
         Peers(

@@ -43,16 +43,22 @@ def _random_password(args: MockResourceArgs) -> dict[str, Any]:
     return {"result": mock_secret(args.name), "bcryptHash": mock_secret(args.name + "bcrypt")}
 
 
-def _tls_key(args: MockResourceArgs) -> dict[str, Any]:
-    def pem(label: str, body: str) -> str:
-        return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+def _pem(label: str, body: str) -> str:
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
+
+def _tls_key(args: MockResourceArgs) -> dict[str, Any]:
+    pem = _pem
     secret = mock_secret(args.name)
     return {
         "privateKeyPem": pem("EC PRIVATE KEY", secret),
         "privateKeyPemPkcs8": pem("PRIVATE KEY", secret),
         "publicKeyPem": pem("PUBLIC KEY", _hash(args.name)),
     }
+
+
+def _tls_certificate(args: MockResourceArgs) -> dict[str, Any]:
+    return {"certPem": _pem("CERTIFICATE", _hash(args.name, 32))}
 
 
 def _command(args: MockResourceArgs) -> dict[str, Any]:
@@ -129,6 +135,7 @@ def _role(args: MockResourceArgs) -> dict[str, Any]:
 COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "tls:index/privateKey:PrivateKey": _tls_key,
+    "tls:index/selfSignedCert:SelfSignedCert": _tls_certificate,
     "command:local:Command": _command,
     "docker-build:index:Image": _image,
     "aws:ecr/repository:Repository": _ecr_repository,

@@ -29,11 +29,12 @@ from glosleep_platform.catalogue import (
 )
 from glosleep_platform.credentials import Credentials
 from glosleep_platform.gateway import GatewayRef
-from glosleep_platform.mongodb import mongo_url
+from glosleep_platform.mongodb import CA_FILE, CA_MOUNT_DIR, MongoEndpoint, mongo_url
 from glosleep_platform.service import AppService, ServiceInputs
 from glosleep_platform.settings import PlatformSettings
 
 SIGNING_KEYS_VOLUME = "signing-keys"
+MONGODB_CA_VOLUME = "mongodb-ca"
 MAX_BODY_BYTES = 1_048_576
 
 
@@ -117,7 +118,7 @@ class Services(pulumi.ComponentResource):
         settings: PlatformSettings,
         credentials: Credentials,
         images: dict[str, pulumi.Output[str]],
-        mongo_hosts: list[str],
+        mongodb: MongoEndpoint,
         gateway: GatewayRef,
         namespace_ready: k8s.core.v1.Namespace,
         peers: network_policies.Peers,
@@ -151,7 +152,12 @@ class Services(pulumi.ComponentResource):
                 lambda pair: {f"{pair[0]}.pem": pair[1]}
             )
         )
+        # The CA MongoDB's certificates chain to; MONGO_URL's tlsCAFile names this file.
+        mongodb_ca = mongodb.ca_certificate.apply(lambda pem: {CA_FILE: pem})
         for spec in SERVICES:
+            files = {MONGODB_CA_VOLUME: (CA_MOUNT_DIR, mongodb_ca)}
+            if spec.name == AUTH:
+                files[SIGNING_KEYS_VOLUME] = (AUTH_SIGNING_KEY_DIR, signing_files)
             AppService(
                 ServiceInputs(
                     spec=spec,
@@ -162,13 +168,9 @@ class Services(pulumi.ComponentResource):
                         **service_environment(spec, settings, namespace),
                         **more.env.get(spec.name, {}),
                     },
-                    secret_env=secret_environment(spec, credentials, mongo_hosts),
+                    secret_env=secret_environment(spec, credentials, mongodb.hosts),
                     peers=peers,
-                    secret_files=(
-                        {SIGNING_KEYS_VOLUME: (AUTH_SIGNING_KEY_DIR, signing_files)}
-                        if spec.name == AUTH
-                        else {}
-                    ),
+                    secret_files=files,
                     extra_egress=more.egress.get(spec.name, []),
                     ready=more.ready.get(spec.name, []),
                 ),

@@ -79,6 +79,10 @@ class MongoSettings(_CamelModel):
     image_tag: str = "8.0.13-debian-12-r0"
     os_shell_repository: str = "bitnamilegacy/os-shell"
     os_shell_tag: str = "12-debian-12-r51"
+    # The chart's TLS init container (it signs each member's certificate); the tag the
+    # chart pins, from before the freeze (ADR 0012).
+    tls_image_repository: str = "bitnamilegacy/nginx"
+    tls_image_tag: str = "1.29.1-debian-12-r0"
 
     @model_validator(mode="after")
     def _odd_members(self) -> MongoSettings:

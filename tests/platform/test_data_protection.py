@@ -5,10 +5,14 @@ verify its certificate."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from pymongo import uri_parser
+
+from glosleep_platform.catalogue import SERVICE_NAMES
 from glosleep_platform.offline import DeclaredResource, OfflineRun
-from tests.platform.helpers import env_of
+from tests.platform.helpers import container, env_of, k8s_object, release
 
 
 def statements(resource: DeclaredResource) -> list[dict[str, Any]]:
@@ -79,3 +83,73 @@ def test_the_bucket_refuses_writes_with_other_encryption(eks_run: OfflineRun) ->
     # The app asks for that key itself (apps/analytics: EXPORT_KMS_KEY_ID).
     config, _ = env_of(eks_run, "analytics")
     assert config["EXPORT_KMS_KEY_ID"] == key.outputs["arn"]
+
+
+def test_mongodb_requires_tls_with_certificates_from_the_programs_ca(
+    stack_run: OfflineRun,
+) -> None:
+    values = release(stack_run, "mongodb").inputs["values"]
+    tls = values["tls"]
+    assert tls["enabled"] is True
+    assert tls["mode"] == "requireTLS"  # no plain connections at all
+    assert tls["mTLS"] == {"enabled": False}  # clients authenticate with passwords
+    assert tls["existingSecret"] == "mongodb-tls-ca"
+    # The chart's init container signs each member's certificate; it runs under the
+    # namespace's restricted Pod Security like every other container.
+    assert tls["image"]["repository"].startswith("bitnamilegacy/")
+    assert tls["securityContext"]["runAsNonRoot"] is True
+    assert tls["securityContext"]["allowPrivilegeEscalation"] is False
+    assert tls["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert tls["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    # Members verify each other against the CA; clients need no certificate of their own.
+    assert values["extraFlags"] == [
+        "--tlsCAFile=/certs/mongodb-ca-cert",
+        "--tlsAllowConnectionsWithoutCertificates",
+    ]
+    ca_secret = k8s_object(stack_run, "Secret", "mongodb-tls-ca", "mongodb")
+    (ca,) = stack_run.of_type("tls:index/selfSignedCert:SelfSignedCert")
+    assert ca.inputs["isCaCertificate"] is True
+    assert ca_secret["stringData"]["mongodb-ca-cert"] == ca.outputs["certPem"]
+    (declared,) = [
+        r
+        for r in stack_run.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"].get("name") == "mongodb-tls-ca"
+    ]
+    assert "stringData" in declared.secret_inputs  # the CA key never in plain state
+
+
+def test_the_services_connect_with_tls_and_verify_mongodb(
+    stack_run: OfflineRun, tmp_path: Path
+) -> None:
+    (ca,) = stack_run.of_type("tls:index/selfSignedCert:SelfSignedCert")
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_text(ca.outputs["certPem"])
+    for service in SERVICE_NAMES:
+        _, secret = env_of(stack_run, service)
+        url = secret["MONGO_URL"]
+        raw = uri_parser.parse_uri(url, validate=False)["options"]
+        assert raw["tlsCAFile"] == "/etc/glosleep/mongodb-ca/ca.crt"
+        # The driver accepts every option as given (the CA file at a path it can read).
+        parsed = uri_parser.parse_uri(url.replace(raw["tlsCAFile"], str(ca_file)))
+        options = parsed["options"]
+        assert options["tls"] is True
+        # Verification stays on: no option that would skip it.
+        assert not {"tlsInsecure", "tlsAllowInvalidCertificates", "tlsAllowInvalidHostnames"} & {
+            key for key, value in options.items() if value
+        }
+        # The hosts are the names the chart puts in each member's certificate.
+        assert all(
+            host.endswith(".mongodb-headless.mongodb.svc.cluster.local")
+            for host, _ in parsed["nodelist"]
+        )
+        # The CA file is there: a read-only mount of a Secret holding the CA certificate.
+        pod = k8s_object(stack_run, "Deployment", service, "glosleep")["spec"]["template"]["spec"]
+        (mount,) = [
+            m
+            for m in container(stack_run, service)["volumeMounts"]
+            if m["mountPath"] == "/etc/glosleep/mongodb-ca"
+        ]
+        assert mount["readOnly"] is True
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        files = k8s_object(stack_run, "Secret", volume["secret"]["secretName"], "glosleep")
+        assert files["stringData"] == {"ca.crt": ca.outputs["certPem"]}
