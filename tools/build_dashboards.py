@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glosleep_platform.catalogue import SERVICE_NAMES
+
 OUT = Path(__file__).resolve().parents[1] / "monitoring" / "dashboards"
-SERVICES = ("auth", "inventory", "order", "procurement", "analytics")
+SERVICES = SERVICE_NAMES  # the one table of the services
 JOBS = "|".join(SERVICES)
 DATASOURCE = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
 Json = dict[str, Any]

@@ -12,23 +12,19 @@ from pathlib import Path
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
+from glosleep_platform import catalogue
 
-# In start order: a service starts after the ones it calls.
-SERVICES = ("auth", "inventory", "order", "procurement", "analytics")
-DEV_PORTS = {"auth": 8001, "inventory": 8002, "order": 8003, "procurement": 8004, "analytics": 8005}
-
-# The service account each caller uses, and its scopes (docs/architecture.md).
+# From the one table of the services (glosleep_platform.catalogue), in start order:
+# a service starts after the ones it calls.
+SERVICES = catalogue.SERVICE_NAMES
+DEV_PORTS = {spec.name: spec.dev_port for spec in catalogue.SERVICES}
+# The service account each caller uses, and its scopes.
 SERVICE_ACCOUNTS = {
-    "order": ("svc-order", ["catalog:read", "inventory:reserve"]),
-    "procurement": ("svc-procurement", ["catalog:read", "inventory:receive", "events:read"]),
-    "analytics": ("svc-analytics", ["catalog:read", "events:read"]),
+    spec.name: (spec.client.client_id, list(spec.client.scopes))
+    for spec in catalogue.SERVICES
+    if spec.client is not None
 }
-
-_URL_VARIABLES = {
-    "inventory": "INVENTORY_URL",
-    "order": "ORDER_URL",
-    "procurement": "PROCUREMENT_URL",
-}
+_URL_VARIABLES = catalogue.URL_VARIABLES
 
 
 def available_services() -> list[str]:

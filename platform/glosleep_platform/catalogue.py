@@ -1,7 +1,11 @@
 """The five services and the flows between them, as docs/architecture.md states them.
 
-Everything that depends on who calls whom (environment, NetworkPolicies, service
-accounts, routes) is derived from this one table.
+The one table of the services: name, dev port, database, Gateway route, who calls
+whom, and each caller's service account with its scopes. The Pulumi program derives
+everything from it (environment, NetworkPolicies, service accounts, routes); the local
+platform (apps/devstack) and the dashboard generator read it; compose.yaml, the
+compose Prometheus, the dashboards and docs/architecture.md are checked against it
+(tests/platform/test_service_table.py). Standard library only, so anything can import it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class ServiceClient:
 class ServiceSpec:
     name: str
     route_prefix: str
+    dev_port: int
     calls: tuple[str, ...] = ()
     client: ServiceClient | None = None
     needs_export_bucket: bool = False
@@ -47,17 +52,19 @@ PROCUREMENT = "procurement"
 ANALYTICS = "analytics"
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec(name=AUTH, route_prefix="/auth"),
-    ServiceSpec(name=INVENTORY, route_prefix="/inventory", calls=(AUTH,)),
+    ServiceSpec(name=AUTH, route_prefix="/auth", dev_port=8001),
+    ServiceSpec(name=INVENTORY, route_prefix="/inventory", dev_port=8002, calls=(AUTH,)),
     ServiceSpec(
         name=ORDER,
         route_prefix="/orders",
+        dev_port=8003,
         calls=(AUTH, INVENTORY),
         client=ServiceClient("svc-order", ("catalog:read", "inventory:reserve")),
     ),
     ServiceSpec(
         name=PROCUREMENT,
         route_prefix="/procurement",
+        dev_port=8004,
         calls=(AUTH, INVENTORY),
         client=ServiceClient(
             "svc-procurement", ("catalog:read", "inventory:receive", "events:read")
@@ -66,6 +73,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         name=ANALYTICS,
         route_prefix="/analytics",
+        dev_port=8005,
         calls=(AUTH, INVENTORY, ORDER, PROCUREMENT),
         client=ServiceClient("svc-analytics", ("catalog:read", "events:read")),
         needs_export_bucket=True,
