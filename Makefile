@@ -13,7 +13,7 @@ export UV_CACHE_DIR := $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install dev dev-monitoring reset-dev test lint typecheck pytest bench
+.PHONY: help install dev dev-monitoring reset-dev prereqs test lint typecheck pytest bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,10 +44,13 @@ lint: install ## ruff lint and format check
 typecheck: install ## mypy --strict over the services, the Pulumi program, its policy pack, ops tools and the tests
 	$(BIN)/mypy apps bench platform/glosleep_platform platform/glosleep_ops platform/policy stacks tests
 
-pytest: install ## The test suite (embedded database unless MONGO_URL is set)
+pytest: prereqs install ## The test suite (embedded database unless MONGO_URL is set)
 	$(BIN)/pytest
 
-test: lint typecheck pytest ## Everything CI runs: lint, types, all tests
+prereqs: ## Check what make test needs beyond Python and make (npm, podman..., root or sudo)
+	@PYTHON="$$(command -v python3)" tools/check-test-prereqs.sh
+
+test: prereqs lint typecheck pytest ## Everything CI runs: lint, types, all tests
 
 .PHONY: test-images
 test-images: install ## Build every service image and run it with podman (tests/images; docs/images.md)

@@ -27,14 +27,18 @@ command -v runc >/dev/null || missing+=(runc)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 if ((${#missing[@]})); then
+    sudo=""
     if [[ $(id -u) -ne 0 ]]; then
-        log "missing ${missing[*]} and not root: install them with apt-get (Debian 12)"
-        exit 3
+        if ! command -v sudo >/dev/null 2>&1 || ! sudo -n true 2>/dev/null; then
+            log "missing ${missing[*]}, not root and no sudo: install them with apt-get (Debian 12)"
+            exit 3
+        fi
+        sudo="sudo"
     fi
     log "installing ${missing[*]} from Debian's archive"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq "${missing[@]}" >&2
+    $sudo apt-get update -qq >&2
+    $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 mkdir -p "$cache"
