@@ -54,9 +54,12 @@ class Platform:
         platform's environment for it plus `env`, on its own port; started and
         ready. The caller stops it."""
         log_dir = self.stack.config.log_dir
+        port = free_port()
+        while port in self.stack.ports.values():  # kept for a service not started yet
+            port = free_port()
         process = ServiceProcess(
             service,
-            free_port(),
+            port,
             {**self.stack.env_for(service), **env},
             log_path=log_dir / f"{service}-{secrets.token_hex(3)}.log" if log_dir else None,
             module=module,
