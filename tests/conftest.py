@@ -6,14 +6,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from pymongo import MongoClient
 
 from apps.devstack.embedded_db import EmbeddedMongo
-from apps.devstack.stack import LocalStack, StackConfig
-from tests.support.platform import ADMIN_EMAIL, ALL_SCOPES, TEST_CLIENT_ID, Platform
+from tests.support.platform import Platform, running_platform
 
 RUN_ID = secrets.token_hex(3)
 
@@ -39,34 +36,8 @@ def database_prefix() -> str:
 def platform(
     mongo_url: str, database_prefix: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    log_dir: Path = tmp_path_factory.mktemp("logs")
-    admin_password = "admin-" + secrets.token_urlsafe(16)
-    client_secret = secrets.token_urlsafe(32)
-    stack = LocalStack(
-        StackConfig(
-            mongo_url=mongo_url,
-            database_prefix=database_prefix,
-            log_dir=log_dir,
-            admin_email=ADMIN_EMAIL,
-            admin_password=admin_password,
-            extra_clients={TEST_CLIENT_ID: (client_secret, ALL_SCOPES)},
-        )
-    )
-    running = Platform(stack, admin_password, client_secret)
-    try:
+    with running_platform(mongo_url, database_prefix, tmp_path_factory.mktemp("logs")) as running:
         yield running
-    finally:
-        running.close()
-        stack.stop()
-        _drop_databases(mongo_url, database_prefix)
-
-
-def _drop_databases(mongo_url: str, prefix: str) -> None:
-    client: MongoClient[dict[str, object]]
-    with MongoClient(mongo_url, serverSelectionTimeoutMS=5_000) as client:
-        for name in client.list_database_names():
-            if name.startswith(prefix):
-                client.drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+from pymongo import MongoClient
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
-from apps.devstack.stack import LocalStack
+from apps.devstack.stack import LocalStack, StackConfig
 
 ADMIN_EMAIL = "admin@tests.glosleep.test"
 TEST_CLIENT_ID = "svc-test"
@@ -133,3 +136,36 @@ class Platform:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextmanager
+def running_platform(mongo_url: str, database_prefix: str, log_dir: Path) -> Iterator[Platform]:
+    """A platform of its own databases (named `database_prefix` + service) whose
+    services start on demand; stopped and its databases dropped at the end."""
+    admin_password = "admin-" + secrets.token_urlsafe(16)
+    client_secret = secrets.token_urlsafe(32)
+    stack = LocalStack(
+        StackConfig(
+            mongo_url=mongo_url,
+            database_prefix=database_prefix,
+            log_dir=log_dir,
+            admin_email=ADMIN_EMAIL,
+            admin_password=admin_password,
+            extra_clients={TEST_CLIENT_ID: (client_secret, ALL_SCOPES)},
+        )
+    )
+    running = Platform(stack, admin_password, client_secret)
+    try:
+        yield running
+    finally:
+        running.close()
+        stack.stop()
+        _drop_databases(mongo_url, database_prefix)
+
+
+def _drop_databases(mongo_url: str, prefix: str) -> None:
+    client: MongoClient[dict[str, object]]
+    with MongoClient(mongo_url, serverSelectionTimeoutMS=5_000) as client:
+        for name in client.list_database_names():
+            if name.startswith(prefix):
+                client.drop_database(name)

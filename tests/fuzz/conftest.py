@@ -1,0 +1,40 @@
+"""The fuzzed platform: its own databases and processes, so that what the fuzzer
+creates (products, warehouses, users, orders) never meets the other tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.analytics.conftest import (
+    AWS_TEST_CREDENTIALS,
+    EXPORT_BUCKET,
+    REGION,
+    s3_endpoint,  # noqa: F401 (the fixture: analytics' S3 server, shared)
+)
+from tests.procurement.support import use_fast_loops
+from tests.support.platform import Platform, running_platform
+
+
+@pytest.fixture(scope="session")
+def fuzz_platform(
+    mongo_url: str,
+    database_prefix: str,
+    s3_endpoint: str,  # noqa: F811 (the imported fixture)
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    log_dir = tmp_path_factory.mktemp("fuzz-logs")
+    with running_platform(mongo_url, database_prefix + "fz_", log_dir) as platform:
+        use_fast_loops(platform)
+        platform.configure(
+            "analytics",
+            {
+                "EXPORT_BUCKET": EXPORT_BUCKET,
+                "AWS_REGION": REGION,
+                "S3_ENDPOINT_URL": s3_endpoint,
+                **AWS_TEST_CREDENTIALS,
+            },
+        )
+        platform.start("inventory", "order", "procurement", "analytics")
+        yield platform
