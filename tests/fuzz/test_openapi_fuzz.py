@@ -98,6 +98,9 @@ def _config(ids: dict[str, str]) -> str:
     lines = [
         f"seed = {SEED}",
         "",
+        "[cache]",  # no state carried from run to run: each run is the same
+        "enabled = false",
+        "",
         "[generation]",
         f"max-examples = {MAX_EXAMPLES}",
         'database = "none"',
@@ -144,7 +147,9 @@ def _run(
         method, path = operation.split(" ", 1)
         command += ["--exclude-method", method, "--exclude-path", path]
     started = time.monotonic()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, cwd=folder
+    )
     return {
         "code": result.returncode,
         "output": result.stdout + result.stderr,
