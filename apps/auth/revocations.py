@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from apps.kit.bounds import Seq
 from apps.kit.clock import utcnow
 from apps.kit.outbox import OutboxEvent, record
 from apps.kit.revocation import (
@@ -81,7 +82,7 @@ router = APIRouter(tags=["keys"])
     summary="Revoked sessions and users (public, subjects as SHA-256 digests)",
 )
 async def revocations(
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[Seq, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT)] = PAGE_LIMIT,
 ) -> RevocationPage:
     return await revocation_page(after, limit)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.bad_input import COMMON_BAD_BODIES, assert_bad_body_refused, openapi_routes
+from tests.support.bad_input import (
+    COMMON_BAD_BODIES,
+    assert_bad_body_refused,
+    assert_edges_refused,
+    openapi_routes,
+)
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_client_error
 
@@ -51,3 +56,10 @@ def test_oversize_and_wrong_media_type_are_4xx(auth_platform: Platform) -> None:
     assert_client_error(
         auth_platform.http.post(login, content=b"email=a", headers={"content-type": "text/plain"})
     )
+
+
+def test_numbers_beyond_the_bounds_are_4xx(auth_platform: Platform) -> None:
+    """`GET /v1/revocations?after=` past 64 bits was a 500 (found by the fuzzer)."""
+    routes = openapi_routes(auth_platform, "auth", PATH_VALUES)
+    admin = bearer(auth_platform.admin_token())
+    assert assert_edges_refused(auth_platform, "auth", routes, admin) >= 3
