@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from apps.auth.models import LoginFailures
@@ -77,7 +78,7 @@ class Throttle:
         self._window = timedelta(seconds=limits.window_seconds)
 
     @staticmethod
-    def _collection() -> Any:
+    def _collection() -> AsyncCollection[dict[str, Any]]:
         return LoginFailures.get_pymongo_collection()
 
     def _keys(self, kind: str, who: str, address: str) -> tuple[tuple[str, Rule], ...]:
