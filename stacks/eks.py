@@ -80,7 +80,7 @@ def build(settings: PlatformSettings) -> None:
                 username=auth.user_name,
                 password=pulumi.Output.secret(auth.password),
             ),
-            platform=docker_build.Platform.LINUX_AMD64,
+            platform=docker_build.Platform(eks.image_platform),
             cache=dict(registry.cache_refs),
         ),
     )

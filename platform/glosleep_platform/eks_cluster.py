@@ -19,8 +19,6 @@ from glosleep_platform.network import Network
 from glosleep_platform.settings import EksSettings, NodeGroupSettings
 
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-# The MongoDB images (bitnamilegacy/*) are published for amd64 only (ADR 0012).
-NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 
 
@@ -98,7 +96,9 @@ class EksCluster(pulumi.ComponentResource):
             ],
             [self.cluster],
         )
-        node_groups = self._node_groups(name, settings.node_groups, network, early)
+        node_groups = self._node_groups(
+            name, settings.node_groups, settings.node_ami_type, network, early
+        )
         late = self._addons(
             name,
             [
@@ -220,6 +220,7 @@ class EksCluster(pulumi.ComponentResource):
         self,
         name: str,
         groups: list[NodeGroupSettings],
+        ami_type: str,
         network: Network,
         after: Sequence[pulumi.Resource],
     ) -> list[pulumi.Resource]:
@@ -233,7 +234,7 @@ class EksCluster(pulumi.ComponentResource):
                     cluster=self.cluster,
                     node_role=node_role,
                     subnet_ids=network.private_subnet_ids,
-                    ami_type=NODE_AMI_TYPE,
+                    ami_type=ami_type,
                     capacity_type=group.capacity_type,
                     instance_types=group.instance_types,
                     scaling_config=aws.eks.NodeGroupScalingConfigArgs(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -130,8 +131,26 @@ class NodeGroupSettings(_CamelModel):
         return self
 
 
+# CPU architecture -> (EKS node AMI type, image build platform).
+ARCHITECTURES: dict[str, tuple[str, str]] = {
+    "x86_64": ("AL2023_x86_64_STANDARD", "linux/amd64"),
+    "arm64": ("AL2023_ARM_64_STANDARD", "linux/arm64"),
+}
+# EC2 families on AWS Graviton (arm64): a "g" among the letters after the generation
+# (m7g, c7gn, r8g, t4g, x2gd, im4gn, is4gen), and the first-generation a1.
+_GRAVITON = re.compile(r"^(a1|[a-z]+[0-9]+[a-z]*g[a-z]*)(-[a-z]+)?\.")
+
+
+def instance_architecture(instance_type: str) -> str:
+    return "arm64" if _GRAVITON.match(instance_type) else "x86_64"
+
+
 class EksSettings(_CamelModel):
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    # The nodes' CPU architecture: the node groups' AMI type and the platform the service
+    # images are built for (apps/Dockerfile builds for both). Every instance type of every
+    # node group must be of this architecture.
+    node_architecture: Literal["x86_64", "arm64"] = "x86_64"
     availability_zones: list[str] = Field(min_length=3, max_length=3)
     vpc_cidr: str = "10.0.0.0/16"
     nat_gateways: Literal["single", "per-az"] = "single"
@@ -161,6 +180,30 @@ class EksSettings(_CamelModel):
                 f"{CONFIG_NAMESPACE}:eks.allowPlainHttp true` serves plain HTTP instead"
             )
         return self.certificate_arn
+
+    @property
+    def node_ami_type(self) -> str:
+        return ARCHITECTURES[self.node_architecture][0]
+
+    @property
+    def image_platform(self) -> str:
+        return ARCHITECTURES[self.node_architecture][1]
+
+    @model_validator(mode="after")
+    def _architecture(self) -> EksSettings:
+        for group in self.node_groups:
+            other = [
+                instance_type
+                for instance_type in group.instance_types
+                if instance_architecture(instance_type) != self.node_architecture
+            ]
+            if other:
+                raise ValueError(
+                    f"nodeGroups {group.name!r}: {', '.join(other)} is not "
+                    f"{self.node_architecture} (nodeArchitecture); pick instance types of "
+                    "that architecture or change nodeArchitecture"
+                )
+        return self
 
     @model_validator(mode="after")
     def _network(self) -> EksSettings:
@@ -212,6 +255,17 @@ class PlatformSettings(_Model):
         other = "eks" if self.stack == "kind" else "kind"
         if wanted[other] is not None:
             raise ValueError(f"stack {self.stack!r} must not set the {other!r} config object")
+        if (
+            self.eks is not None
+            and self.eks.node_architecture != "x86_64"
+            and self.mongodb.image_repository.startswith("bitnamilegacy/")
+        ):
+            raise ValueError(
+                f"eks.nodeArchitecture {self.eks.node_architecture}: the MongoDB images "
+                f"({self.mongodb.image_repository}) are published for amd64 only (ADR 0012); "
+                "set mongodb.imageRepository and mongodb.osShellRepository to multi-arch "
+                "images first"
+            )
         if self.kind is not None:
             # On kind the node image decides the Kubernetes version; the two must agree.
             minor = self.kind.node_image.split(":v", 1)[1].rsplit(".", 1)[0].split("@")[0]

@@ -136,7 +136,11 @@ def test_ci_runs_the_suite_on_both_databases_and_python_versions() -> None:
     assert any("--replSet rs0" in str(s.get("run", "")) for s in mongo["steps"])
     images = ci["images"]
     assert len(images["strategy"]["matrix"]["service"]) == 5
+    # Both architectures, each built natively (issue 16 item 5).
+    assert images["strategy"]["matrix"]["arch"] == ["amd64", "arm64"]
+    assert "ubuntu-24.04-arm" in images["runs-on"]
     build = next(s for s in images["steps"] if "build-push-action" in str(s.get("uses")))
+    assert build["with"]["platforms"] == "linux/${{ matrix.arch }}"
     assert build["with"]["cache-from"].startswith("type=gha")
     scan = next(s for s in images["steps"] if "trivy-action" in str(s.get("uses")))
     assert scan["with"] == scan["with"] | {

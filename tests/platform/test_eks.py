@@ -11,7 +11,7 @@ import pytest
 from glosleep_platform.offline import DeclaredResource, OfflineRun, run_offline
 from glosleep_platform.policy_rules import UNTAGGABLE_AWS
 from glosleep_platform.registry import CACHE_REPOSITORY
-from glosleep_platform.settings import load_settings_file
+from glosleep_platform.settings import load_settings_file, stack_config
 from tests.platform.helpers import env_of
 from tests.support.stack_config import eks_with_certificate
 
@@ -169,6 +169,40 @@ def test_managed_node_groups(eks_run: OfflineRun) -> None:
         assert volume["ebs"]["encrypted"] == "true"
         assert volume["ebs"]["volumeType"] == "gp3"
         assert volume["ebs"]["volumeSize"] == settings.disk_size_gib
+
+
+def test_nodes_and_images_follow_the_node_architecture(eks_run: OfflineRun) -> None:
+    """eks.nodeArchitecture picks the node AMI type and the platform the images are
+    built for; x86_64 (amd64) unless the config says arm64 (Graviton)."""
+    defaults = [
+        (g.inputs["amiType"], tuple(i.inputs["platforms"]))
+        for g in eks_run.of_type(NODE_GROUP)
+        for i in eks_run.of_type("docker-build:index:Image")
+    ]
+    assert set(defaults) == {("AL2023_x86_64_STANDARD", ("linux/amd64",))}
+    stack = stack_config("eks")
+    groups = json.loads(stack["glosleep:eks"])["nodeGroups"]
+    mongodb = json.loads(stack["glosleep:mongodb"])
+    arm = run_offline(
+        "eks",
+        overrides={
+            **eks_with_certificate(
+                nodeArchitecture="arm64",
+                nodeGroups=[{**group, "instanceTypes": ["m7g.large"]} for group in groups],
+            ),
+            "glosleep:mongodb": json.dumps(
+                {
+                    **mongodb,
+                    "imageRepository": "example/mongodb-multiarch",
+                    "osShellRepository": "example/os-shell-multiarch",
+                }
+            ),
+        },
+    )
+    assert {g.inputs["amiType"] for g in arm.of_type(NODE_GROUP)} == {"AL2023_ARM_64_STANDARD"}
+    images = arm.of_type("docker-build:index:Image")
+    assert images
+    assert all(i.inputs["platforms"] == ["linux/arm64"] for i in images)
 
 
 def test_addons_and_their_identities(eks_run: OfflineRun) -> None:

@@ -73,6 +73,8 @@ def test_config_files_hold_no_secrets() -> None:
         ("eks", {"eks.endpointPublicAccess": False}, "endpointPublicAccess is false"),
         ("eks", {"eks.nodeGroups": []}, "glosleep:eks.nodeGroups:"),
         ("eks", {"eks.typo": 1}, "glosleep:eks.typo: Extra inputs are not permitted"),
+        ("eks", {"eks.nodeArchitecture": "arm64"}, "m6i.large is not arm64 (nodeArchitecture)"),
+        ("eks", {"eks.nodeArchitecture": "sparc"}, "glosleep:eks.nodeArchitecture:"),
     ],
 )
 def test_bad_config_names_the_key(stack: str, change: dict[str, Any], message: str) -> None:
@@ -104,3 +106,18 @@ def test_the_program_stops_on_bad_config_before_declaring_anything() -> None:
 def test_an_unknown_top_level_key_in_the_stack_is_an_error() -> None:
     with pytest.raises(ConfigError, match="glosleep:replicas: not a known setting"):
         run_offline("kind", overrides={"glosleep:replicas": "3"})
+
+
+def test_arm64_nodes_need_multi_arch_mongodb_images() -> None:
+    values = raw_values("eks")
+    groups = [{**group, "instanceTypes": ["m7g.large"]} for group in values["eks"]["nodeGroups"]]
+    values["eks"] = {**values["eks"], "nodeArchitecture": "arm64", "nodeGroups": groups}
+    with pytest.raises(ConfigError, match="published for amd64 only"):
+        settings_from_values("glosleep", "eks", values, "ap-south-1")
+    values["mongodb"] = {
+        **values["mongodb"],
+        "imageRepository": "example/mongodb",
+        "osShellRepository": "example/os-shell",
+    }
+    eks = settings_from_values("glosleep", "eks", values, "ap-south-1").require_eks()
+    assert (eks.node_ami_type, eks.image_platform) == ("AL2023_ARM_64_STANDARD", "linux/arm64")
