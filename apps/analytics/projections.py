@@ -31,6 +31,12 @@ ORDER_RANK = {
     "delivered": 3,
 }
 PO_RANK = {"submitted": 0, "received": 1, "cancelled": 2}
+# The typed events (apps/kit/event_types.py) analytics reads: (type, version) pairs.
+# Every event is version 1 so far; a producer's version 2 is claimed here first.
+ACCEPTS: frozenset[tuple[str, int]] = frozenset(
+    {(f"order.{stage}", 1) for stage in ORDER_RANK}
+    | {(f"purchase_order.{kind}", 1) for kind in PO_RANK}
+)
 
 
 def parse_time(value: Any, default: datetime) -> datetime:
