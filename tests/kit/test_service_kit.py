@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import jwt
@@ -17,6 +18,7 @@ from apps.devstack.processes import REPO_ROOT, ServiceProcess
 from tests.kit.conftest import start_probe
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_problem
+from tests.support.waiting import wait_for
 
 
 def test_token_from_auth_is_verified_by_another_service(
@@ -195,11 +197,14 @@ def test_logs_are_json_with_request_ids_and_no_secrets(
         json={"email": "nobody@tests.glosleep.test", "password": "very-secret-pw-123"},
         headers={"X-Request-ID": "req-log-8"},
     )
-    time.sleep(0.3)
     assert probe.log_path is not None
-    probe_lines = [json.loads(line) for line in probe.log_path.read_text().splitlines()]
-    access = [e for e in probe_lines if e.get("request_id") == "req-log-7"]
-    assert access, "no log line carries the request id"
+    log_path = probe.log_path
+
+    def access_lines() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in log_path.read_text().splitlines()]
+        return [e for e in lines if e.get("request_id") == "req-log-7"]
+
+    access = wait_for(access_lines)  # written after the answer: wait for it, not for a while
     entry = access[-1]
     assert entry["route"] == "/v1/whoami"
     assert entry["method"] == "GET"
@@ -210,9 +215,11 @@ def test_logs_are_json_with_request_ids_and_no_secrets(
     everything = probe.log_path.read_text() + auth_log.read_text()
     assert token not in everything
     assert "very-secret-pw-123" not in everything
-    assert any(
-        json.loads(line).get("request_id") == "req-log-8"
-        for line in auth_log.read_text().splitlines()
+    wait_for(
+        lambda: any(
+            json.loads(line).get("request_id") == "req-log-8"
+            for line in auth_log.read_text().splitlines()
+        )
     )
 
 
@@ -245,12 +252,15 @@ def test_sigterm_drains_then_exits_cleanly(auth_platform: Platform) -> None:
 
     worker = threading.Thread(target=slow_request)
     worker.start()
-    time.sleep(0.3)
+    assert probe.log_path is not None
+    log_path = probe.log_path
+    wait_for(lambda: "slow request started" in log_path.read_text())  # in flight now
     assert probe.pid is not None
     started = time.monotonic()
     subprocess.run(["kill", "-TERM", str(probe.pid)], check=True)
-    time.sleep(0.3)
-    readiness = httpx.get(probe.url + "/readyz")
+    readiness = wait_for(
+        lambda: (r := httpx.get(probe.url + "/readyz")).status_code == 503 and r, timeout=5
+    )
     assert_problem(readiness, 503)
     assert httpx.get(probe.url + "/livez").status_code == 200
     code = probe.stop(timeout_seconds=15)

@@ -5,6 +5,7 @@ auth's JWKS, roles, ownership, problem answers, logs, SIGTERM handling)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 from beanie import Document
@@ -69,8 +70,12 @@ async def boom() -> None:
     raise RuntimeError("secret internal detail: database password is hunter2")
 
 
+log = logging.getLogger("glosleep.probe")
+
+
 @router.get("/slow")
 async def slow(seconds: float = 1.0) -> dict[str, float]:
+    log.info("slow request started")  # tests wait for this line, not for a while
     await asyncio.sleep(min(seconds, 10.0))
     return {"slept": seconds}
 
