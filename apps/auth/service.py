@@ -63,6 +63,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+THROTTLED_DETAIL = "Too many failed attempts; try again later."
+# How the 429 is documented on every route that checks a secret.
+THROTTLED = TooManyRequests(THROTTLED_DETAIL, retry_after_seconds=60)
+
+
 async def admit_attempt(auth: AuthParts, kind: str, who: str, address: str) -> Attempt:
     """Count an attempt at `who`'s secret from `address`; 429 with Retry-After
     (and an audit entry `<kind>.throttled`) while that is throttled."""
@@ -71,8 +76,7 @@ async def admit_attempt(auth: AuthParts, kind: str, who: str, address: str) -> A
     except Throttled as throttled:
         await audit(f"{kind}.throttled", subject=who, address=address)
         raise TooManyRequests(
-            "Too many failed attempts; try again later.",
-            retry_after_seconds=throttled.retry_after_seconds,
+            THROTTLED_DETAIL, retry_after_seconds=throttled.retry_after_seconds
         ) from None
 
 

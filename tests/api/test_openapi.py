@@ -130,6 +130,8 @@ def examples_of(operation: dict[str, Any], status: str) -> set[str]:
     ("service", "method", "path", "status", "slug"),
     [
         ("auth", "post", "/v1/auth/login", "429", "too-many-requests"),
+        ("auth", "post", "/v1/oauth/token", "429", "too-many-requests"),
+        ("auth", "post", "/v1/me/password", "429", "too-many-requests"),
         ("auth", "post", "/v1/users", "409", "email-taken"),
         ("auth", "get", "/v1/users", "403", "forbidden"),
         ("inventory", "put", "/v1/reservations/{reservation_id}", "409", "insufficient-stock"),

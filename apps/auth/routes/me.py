@@ -9,7 +9,7 @@ from apps.auth.audit import audit
 from apps.auth.models import User
 from apps.auth.passwords import WEAK_PASSWORD, check_policy, hash_password, verify_password
 from apps.auth.schemas import PasswordChange, UserOut
-from apps.auth.service import Auth, admit_attempt, client_address
+from apps.auth.service import THROTTLED, Auth, admit_attempt, client_address
 from apps.kit.app import Kit
 from apps.kit.clock import utcnow
 from apps.kit.openapi import problems
@@ -47,6 +47,7 @@ async def me(principal: CurrentPrincipal) -> User:
     responses=problems(
         Forbidden("The current password is wrong.", slug="wrong-password"),
         WEAK_PASSWORD,
+        THROTTLED,
     ),
     summary="Change my password",
 )

@@ -14,6 +14,7 @@ from apps.auth.models import ServiceAccount, User
 from apps.auth.passwords import hash_password, needs_rehash, verify_password
 from apps.auth.schemas import LoginRequest, RefreshRequest, ServiceToken, TokenPair
 from apps.auth.service import (
+    THROTTLED,
     Auth,
     AuthParts,
     admit_attempt,
@@ -44,7 +45,7 @@ async def _token_pair(auth: AuthParts, user: User, family_id: str | None = None)
     response_model=TokenPair,
     responses=problems(
         Unauthorized("The email or password is wrong, or the account is inactive."),
-        TooManyRequests("Too many failed logins; try again later.", retry_after_seconds=60),
+        THROTTLED,
     ),
     summary="Log in with email and password",
 )
@@ -129,6 +130,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     responses=problems(
         BadRequest("A requested scope is not granted to this client.", error="invalid_scope"),
         Unauthorized("The client credentials are not valid.", error="invalid_client"),
+        THROTTLED,
     ),
     summary="OAuth2 client-credentials grant for service accounts",
     openapi_extra={
