@@ -54,6 +54,7 @@ class Warehouse(KeyedDocument):
 
     class Settings:
         name = "warehouses"
+        indexes = [IndexModel([("active", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)])]
 
 
 def level_id(sku: str, warehouse_code: str) -> str:
@@ -80,7 +81,10 @@ class StockLevel(KeyedDocument):
                 unique=True,
                 name="sku_warehouse_unique",
             ),
-            IndexModel([("warehouse_code", pymongo.ASCENDING), ("sku", pymongo.ASCENDING)]),
+            # Not (warehouse_code, sku): Beanie keys indexes by their sorted fields, so
+            # that one silently replaced the unique (sku, warehouse_code) above, and
+            # every read by SKU (each reservation) scanned the collection.
+            IndexModel([("warehouse_code", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]),
         ]
 
 
