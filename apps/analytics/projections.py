@@ -36,6 +36,10 @@ PO_RANK = {"submitted": 0, "received": 1, "cancelled": 2}
 ACCEPTS: frozenset[tuple[str, int]] = frozenset(
     {(f"order.{stage}", 1) for stage in ORDER_RANK}
     | {(f"purchase_order.{kind}", 1) for kind in PO_RANK}
+    # Inventory: the levels every stock change carries, products, receipt costs, lows.
+    | {(f"product.{kind}", 1) for kind in ("created", "updated")}
+    | {(f"stock.{kind}", 1) for kind in ("received", "adjusted", "transferred", "low")}
+    | {(f"reservation.{kind}", 1) for kind in ("created", "committed", "released", "expired")}
 )
 
 

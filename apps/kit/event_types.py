@@ -6,7 +6,7 @@ declare the (type, version) pairs they handle and are tested against each.
 
 Every event published so far is version 1 (the envelope carries no version yet; a
 second version of a type would add one, and consumers would claim it here first).
-Covered: the order and procurement feeds. Inventory's events are not typed yet."""
+Covered: every type of the order, procurement and inventory feeds."""
 
 from __future__ import annotations
 
@@ -113,6 +113,104 @@ class PurchaseOrderReceivedV1(PurchaseOrderSnapshotV1):
     received_lines: list[ReceivedLinePayload]
 
 
+# -- inventory -------------------------------------------------------------------
+
+
+class LevelPayload(Payload):
+    """A stock level after the change; `version` rises by one per change of the level."""
+
+    sku: str
+    warehouse_code: str
+    on_hand: int
+    reserved: int
+    version: int
+
+
+class StockChangeV1(Payload):
+    levels: list[LevelPayload]
+
+
+class ReceiptLinePayload(Payload):
+    sku: str
+    quantity: int
+    unit_cost_paise: int
+
+
+class StockReceivedV1(StockChangeV1):
+    receipt_id: str
+    reference: str
+    warehouse_code: str
+    lines: list[ReceiptLinePayload]
+
+
+class StockAdjustedV1(StockChangeV1):
+    adjustment_id: str
+    warehouse_code: str
+    sku: str
+    delta: int
+    reason: Literal["count_correction", "damage", "return"]
+    note: str | None
+
+
+class StockTransferredV1(StockChangeV1):
+    transfer_id: str
+    sku: str
+    from_warehouse_code: str
+    to_warehouse_code: str
+    quantity: int
+    note: str | None
+
+
+class StockLowV1(StockChangeV1):
+    """Once per crossing from above the reorder point to at or below it."""
+
+    sku: str
+    warehouse_code: str
+    available: int
+    reorder_point: int
+    reorder_quantity: int
+
+
+class AllocationPayload(Payload):
+    warehouse_code: str
+    quantity: int
+
+
+class ReservationLinePayload(Payload):
+    sku: str
+    quantity: int
+    allocations: list[AllocationPayload]
+
+
+class ReservationV1(StockChangeV1):
+    """`reservation.committed`, `.released`, `.expired`."""
+
+    reservation_id: str
+    status: str
+    lines: list[ReservationLinePayload]
+
+
+class ReservationCreatedV1(ReservationV1):
+    expires_at: datetime | None
+
+
+class ProductV1(Payload):
+    """`product.created` and `product.updated`: the catalogue entry."""
+
+    sku: str
+    name: str
+    category: str
+    size: str | None
+    attributes: dict[str, str]
+    unit_price_paise: int
+    gst_rate_bps: int
+    reorder_point: int
+    reorder_quantity: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
@@ -139,6 +237,16 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("purchase_order.submitted", 1, PurchaseOrderSnapshotV1),
     EventType("purchase_order.cancelled", 1, PurchaseOrderSnapshotV1),
     EventType("purchase_order.received", 1, PurchaseOrderReceivedV1),
+    EventType("product.created", 1, ProductV1),
+    EventType("product.updated", 1, ProductV1),
+    EventType("stock.received", 1, StockReceivedV1),
+    EventType("stock.adjusted", 1, StockAdjustedV1),
+    EventType("stock.transferred", 1, StockTransferredV1),
+    EventType("stock.low", 1, StockLowV1),
+    EventType("reservation.created", 1, ReservationCreatedV1),
+    EventType("reservation.committed", 1, ReservationV1),
+    EventType("reservation.released", 1, ReservationV1),
+    EventType("reservation.expired", 1, ReservationV1),
 )
 _BY_KEY = {event_type.key: event_type for event_type in EVENT_TYPES}
 

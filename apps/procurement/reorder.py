@@ -30,6 +30,14 @@ from apps.procurement.schemas import Suggestion, SuggestionLine, SuggestionList
 NO_VERSION = -1
 
 
+# The typed events (apps/kit/event_types.py) this consumer reads: every stock change
+# (its levels) and stock.low (the thresholds). Version 1 of each.
+ACCEPTS: frozenset[tuple[str, int]] = frozenset(
+    {(f"stock.{kind}", 1) for kind in ("received", "adjusted", "transferred", "low")}
+    | {(f"reservation.{kind}", 1) for kind in ("created", "committed", "released", "expired")}
+)
+
+
 async def handle_inventory_event(event: Event, session: AsyncClientSession | None) -> None:
     data = event.data
     collection = StockSignal.get_pymongo_collection()
