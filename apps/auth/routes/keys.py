@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from apps.auth.access import Admin
 from apps.auth.audit import audit
 from apps.auth.models import AuditEntry
 from apps.auth.schemas import AuditOut, KeyRotation
@@ -15,10 +16,8 @@ from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
-from apps.kit.security import Principal, Role, require_roles
 
 router = APIRouter(tags=["keys"])
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")

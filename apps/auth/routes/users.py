@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from apps.auth.access import Admin
 from apps.auth.audit import audit
 from apps.auth.models import User
 from apps.auth.passwords import WEAK_PASSWORD, check_policy, hash_password
@@ -20,10 +21,9 @@ from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict, UnprocessableContent
-from apps.kit.security import Principal, Role, require_roles
+from apps.kit.security import Role
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 @router.post(

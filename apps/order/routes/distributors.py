@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.clock import utcnow
@@ -13,14 +13,12 @@ from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
-from apps.kit.security import STAFF_ROLES, Principal, Role, ensure_owner, require_roles
+from apps.kit.security import ensure_owner
+from apps.order.access import Manager, Reader, Staff
 from apps.order.models import Address, Distributor
 from apps.order.schemas import DistributorCreate, DistributorOut, DistributorUpdate, Region
 
 router = APIRouter(prefix="/v1/distributors", tags=["distributors"])
-Manager = Annotated[Principal, Depends(require_roles(Role.SALES))]
-Staff = Annotated[Principal, Depends(require_roles(*STAFF_ROLES))]
-Reader = Annotated[Principal, Depends(require_roles(*Role))]
 DistributorPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from apps.kit.bounds import Instant
@@ -16,8 +16,9 @@ from apps.kit.money import TOTAL_TOO_LARGE
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import BadRequest, Conflict, Forbidden, NotFound, UnprocessableContent
-from apps.kit.security import Principal, Role, distributor_scope, ensure_owner, require_roles
+from apps.kit.security import Principal, distributor_scope, ensure_owner
 from apps.order import saga
+from apps.order.access import Placer, Reader, Warehouse
 from apps.order.metrics import ORDERS
 from apps.order.models import Order, OrderStatus, SagaStep
 from apps.order.placing import Answer, place_order
@@ -25,9 +26,6 @@ from apps.order.schemas import CancelRequest, DistributorId, OrderCreate, OrderO
 from apps.order.service import OrderParts, Parts
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-Placer = Annotated[Principal, Depends(require_roles(Role.SALES, Role.DISTRIBUTOR))]
-Reader = Annotated[Principal, Depends(require_roles(*Role))]
-Warehouse = Annotated[Principal, Depends(require_roles(Role.WAREHOUSE))]
 OrderPath = Annotated[str, Path(min_length=1, max_length=64)]
 IdempotencyKey = Annotated[
     str | None,
