@@ -107,8 +107,14 @@ async def relay_once(_: AppKit) -> None:
         )
         assert counter_doc is not None  # upserted
         first = int(counter_doc["value"]) - len(pending) + 1
+        # By _id alone, so the database finds each event through the _id index (a
+        # filter with seq as well made the embedded database scan the whole outbox);
+        # $ifNull keeps the number of an event a stale relay numbered meanwhile, as the
+        # old `seq: None` guard did by not matching it.
         numbering = [
-            UpdateOne({"_id": event["_id"], "seq": None}, {"$set": {"seq": first + offset}})
+            UpdateOne(
+                {"_id": event["_id"]}, [{"$set": {"seq": {"$ifNull": ["$seq", first + offset]}}}]
+            )
             for offset, event in enumerate(pending)
         ]
         numbered = len(pending)
