@@ -6,6 +6,7 @@ every setting). See docs/adr/0014-eks-with-pulumi-eks-components.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import pulumi
@@ -14,12 +15,20 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from glosleep_platform import iam
+from glosleep_platform.eks_versions import ADDON_VERSIONS, SUPPORT_TYPE
 from glosleep_platform.kms import kms_key
 from glosleep_platform.network import Network
 from glosleep_platform.settings import EksSettings, NodeGroupSettings
 
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+# Reads every object, Secrets included: `pulumi preview --refresh` (drift) must.
+READ_ONLY_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+ADDON_CONFIGURATION = {
+    # The VPC CNI enforces NetworkPolicies only when asked to (its network policy agent).
+    "vpc-cni": json.dumps({"enableNetworkPolicy": "true"}),
+}
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -77,6 +86,8 @@ class EksCluster(pulumi.ComponentResource):
             use_default_vpc_cni=True,
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
+            # Standard support only (eks_versions.py): no paid extended support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=SUPPORT_TYPE),
             tags=tags,
             cluster_tags=self._tagged("cluster"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
@@ -85,7 +96,12 @@ class EksCluster(pulumi.ComponentResource):
         # that names the cluster waits for it (the component's own outputs are opaque
         # to the offline tests).
         self.name: pulumi.Output[str] = self.cluster.urn.apply(lambda _: name)
-        self._admins(name, settings.admin_role_arns)
+        self._kubernetes_version = kubernetes_version
+        self._addon_versions = ADDON_VERSIONS[kubernetes_version]
+        # The deploy role created the cluster and holds its admin entry (EKS bootstraps
+        # the creator); everyone else is granted here.
+        self._access(name, "admin", settings.admin_role_arns, CLUSTER_ADMIN_POLICY)
+        self._access(name, "read-only", settings.read_only_role_arns, READ_ONLY_POLICY)
 
         early = self._addons(
             name,
@@ -129,22 +145,23 @@ class EksCluster(pulumi.ComponentResource):
     def _tagged(self, resource: str) -> dict[str, str]:
         return {**self._tags, "Name": f"{self._prefix}-{resource}"}
 
-    def _admins(self, name: str, role_arns: list[str]) -> None:
+    def _access(self, name: str, role: str, role_arns: list[str], policy_arn: str) -> None:
         for index, arn in enumerate(role_arns):
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{index}",
+                f"{name}-{role}-{index}",
                 cluster_name=self.name,
                 principal_arn=arn,
-                tags=self._tagged(f"admin-{index}"),
+                tags=self._tagged(f"{role}-{index}"),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{index}",
+                f"{name}-{role}-{index}",
                 cluster_name=self.name,
                 principal_arn=arn,
-                policy_arn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                policy_arn=policy_arn,
                 access_scope={"type": "cluster"},
-                opts=pulumi.ResourceOptions(parent=entry),
+                # The association names the entry's principal: it needs the entry first.
+                opts=pulumi.ResourceOptions(parent=entry, depends_on=[entry]),
             )
 
     def _addons(
@@ -178,6 +195,8 @@ class EksCluster(pulumi.ComponentResource):
                     f"{name}-{addon}",
                     cluster_name=self.name,
                     addon_name=addon,
+                    addon_version=self._addon_versions[addon],
+                    configuration_values=ADDON_CONFIGURATION.get(addon),
                     pod_identity_associations=associations,
                     resolve_conflicts_on_create="OVERWRITE",
                     resolve_conflicts_on_update="PRESERVE",
@@ -235,6 +254,8 @@ class EksCluster(pulumi.ComponentResource):
                     node_role=node_role,
                     subnet_ids=network.private_subnet_ids,
                     ami_type=ami_type,
+                    # Nodes follow the control plane's version (kubernetesVersion).
+                    version=self._kubernetes_version,
                     capacity_type=group.capacity_type,
                     instance_types=group.instance_types,
                     scaling_config=aws.eks.NodeGroupScalingConfigArgs(

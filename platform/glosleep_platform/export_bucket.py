@@ -5,6 +5,11 @@ Every object is SSE-KMS with the bucket's own key: the key is the bucket's defau
 and the bucket policy refuses a write that asks for anything else (AES256, another
 KMS key). The writer role may only put objects under the export prefix and have
 that key make data keys; it cannot read, list or delete.
+
+The exports are business records, so `pulumi destroy` keeps the bucket, its settings
+(a deleted public-access block would leave it open) and the key its objects are
+encrypted with (retainOnDelete): destroy succeeds and leaves them, removed from the
+stack's state (docs/deploy.md, "What destroy keeps").
 """
 
 from __future__ import annotations
@@ -97,10 +102,12 @@ class ExportBucket(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("glosleep:platform:ExportBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        key = kms_key(f"{name}-key", "Encryption of GloSleep analytics exports", tags, self)
-        bucket = aws.s3.Bucket(f"{name}", tags={**tags, "Name": name}, opts=child)
-        on_bucket = pulumi.ResourceOptions(parent=bucket)
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        key = kms_key(
+            f"{name}-key", "Encryption of GloSleep analytics exports", tags, self, retain=True
+        )
+        bucket = aws.s3.Bucket(f"{name}", tags={**tags, "Name": name}, opts=kept)
+        on_bucket = pulumi.ResourceOptions(parent=bucket, retain_on_delete=True)
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
             bucket=bucket.id,

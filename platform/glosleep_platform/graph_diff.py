@@ -25,6 +25,7 @@ from glosleep_platform.replacements import (
     replacing_paths,
     rules_for,
 )
+from glosleep_platform.triggers import is_every_update
 
 SECRET = "[secret]"  # noqa: S105 - the placeholder printed instead of a secret
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -101,6 +102,8 @@ def changed_inputs(old: DeclaredResource, new: DeclaredResource) -> list[Change]
         Change(path, before.get(path), after.get(path), _is_secret(path, old, new))
         for path in sorted(before.keys() | after.keys())
         if before.get(path) != after.get(path) or (path in before) != (path in after)
+        # A trigger that changes on every run is not a change this edit made.
+        if not (is_every_update(before.get(path)) and is_every_update(after.get(path)))
     ]
 
 
@@ -122,7 +125,7 @@ def _direct_replacement(
     old: DeclaredResource, new: DeclaredResource, changes: list[Change]
 ) -> Replacement | None:
     paths = [c.path for c in changes]
-    found = replacing_paths(new.type, paths)
+    found = replacing_paths(new.type, paths, new.inputs)
     option = [
         p for p in paths if any(matches(p, o) for o in option_paths(new.request.replace_on_changes))
     ]
@@ -169,7 +172,9 @@ def is_stateful(resource: DeclaredResource) -> bool:
     if resource.type == "kubernetes:core/v1:Namespace":
         return bool(resource.inputs.get("metadata", {}).get("name") == "mongodb")
     if resource.type == COMMAND:
-        return "kind/up.sh" in str(resource.inputs.get("create", ""))
+        # The command whose delete removes the cluster; the one that only runs up.sh
+        # on every update deletes nothing when it is replaced.
+        return "kind/down.sh" in str(resource.inputs.get("delete", ""))
     return False
 
 
@@ -262,7 +267,9 @@ def _cascade_reason(
         return f"its provider {after[provider].name} is replaced"
     # Only an input that is replacing as a whole: a deeper path (spec.selector) cannot be
     # told apart from the rest of the input the dependency feeds.
-    whole = {p for rule in rules_for(resource.type) for p in rule.paths if "." not in p}
+    whole = {
+        p for rule in rules_for(resource.type, resource.inputs) for p in rule.paths if "." not in p
+    }
     whole |= {p.split(".")[0] for p in option_paths(resource.request.replace_on_changes)}
     for key, sources in resource.request.property_dependencies.items():
         hit = sorted(set(sources) & replaced)

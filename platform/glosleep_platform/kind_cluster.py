@@ -8,7 +8,6 @@ There is no maintained Pulumi provider for Kind (docs/adr/0010-kind-via-pulumi-c
 from __future__ import annotations
 
 import hashlib
-import uuid
 from pathlib import Path
 
 import pulumi
@@ -16,13 +15,9 @@ import pulumi_command as command
 import pulumi_kubernetes as k8s
 
 from glosleep_platform.settings import KindSettings
+from glosleep_platform.triggers import every_update
 
 REGISTRY_NAME = "glosleep-registry"
-
-
-def every_update() -> str:
-    """A trigger that differs on every run of the program, so its Command runs each time."""
-    return uuid.uuid4().hex
 
 
 class KindCluster(pulumi.ComponentResource):
@@ -80,6 +75,10 @@ class KindCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-provider",
             kubeconfig=self.kubeconfig,
+            # The kubeconfig is read on every up (unknown in a preview, new certificates
+            # after a rebuild by hand); only a replaced cluster replaces the provider and
+            # the objects in it (pulumi-kubernetes DiffConfig).
+            cluster_identifier=cluster.id,
             delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[kubeconfig]),
         )

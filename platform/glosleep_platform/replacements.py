@@ -49,6 +49,7 @@ class ReplaceRule:
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 AWS = "terraform-provider-aws ForceNew"
 K8S = "pulumi-kubernetes forceNew (provider/pkg/provider/diff.go)"
 K8S_IDENTITY = "pulumi-kubernetes Diff: the object's identity (provider.go)"
@@ -74,7 +75,7 @@ REPLACES: Mapping[str, ReplaceRule] = {
         "other inputs: update (create runs again, nothing is deleted)",
     ),
     "docker-build:index:Image": ReplaceRule((), "pulumi-docker-build Image.Diff: updates only"),
-    "pulumi:providers:kubernetes": ReplaceRule(
+    KUBERNETES_PROVIDER: ReplaceRule(
         ("kubeconfig",),
         "pulumi-kubernetes DiffConfig: a kubeconfig for another cluster replaces the provider "
         "and so every object it manages",
@@ -250,18 +251,32 @@ def matches(path: str, pattern: str) -> bool:
     return all(fnmatch.fnmatchcase(part, want) for part, want in zip(parts, wanted, strict=False))
 
 
-def rules_for(type_token: str) -> list[ReplaceRule]:
+# pulumi-kubernetes DiffConfig: with clusterIdentifier set, a kubeconfig change (even one
+# unknown until the update, as a re-read kubeconfig is in a preview) never replaces the
+# provider; only a changed identifier does.
+PROVIDER_BY_IDENTIFIER = ReplaceRule(
+    ("clusterIdentifier",),
+    "pulumi-kubernetes provider.go DiffConfig: clusterIdentifier set and unchanged "
+    "clears every replacement; a changed one replaces",
+)
+
+
+def rules_for(type_token: str, inputs: Mapping[str, object] | None = None) -> list[ReplaceRule]:
+    if type_token == KUBERNETES_PROVIDER and inputs and "clusterIdentifier" in inputs:
+        return [PROVIDER_BY_IDENTIFIER]
     rules = [rule for pattern, rule in REPLACES.items() if fnmatch.fnmatchcase(type_token, pattern)]
     if type_token.startswith("kubernetes:") and type_token != HELM_RELEASE:
         rules.append(KUBERNETES_IDENTITY)
     return rules
 
 
-def replacing_paths(type_token: str, changed: list[str]) -> list[tuple[str, ReplaceRule]]:
+def replacing_paths(
+    type_token: str, changed: list[str], inputs: Mapping[str, object] | None = None
+) -> list[tuple[str, ReplaceRule]]:
     """The changed paths that replace a resource of this type, each with its rule."""
     return [
         (path, rule)
-        for rule in rules_for(type_token)
+        for rule in rules_for(type_token, inputs)
         for path in changed
         if any(matches(path, pattern) for pattern in rule.paths)
     ]

@@ -25,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")]
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+RoleArn = Annotated[str, Field(pattern=r"^arn:aws:iam::[0-9]{12}:role/[\w+=,.@/-]+$")]
 Hostname = Annotated[
     str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ]
@@ -156,7 +157,12 @@ class EksSettings(_CamelModel):
     nat_gateways: Literal["single", "per-az"] = "single"
     endpoint_public_access: bool = False
     public_access_cidrs: list[str] = Field(default_factory=list)
-    admin_role_arns: list[str] = Field(default_factory=list)
+    # Who may reach the Kubernetes API (EKS access entries; the creator only, otherwise).
+    # The role `pulumi up` runs as creates the cluster and so holds its admin entry.
+    deploy_role_arn: RoleArn
+    # The preview and drift roles: read-only access (they must read the live objects).
+    read_only_role_arns: list[RoleArn] = Field(min_length=1)
+    admin_role_arns: list[RoleArn] = Field(default_factory=list)
     node_groups: list[NodeGroupSettings] = Field(min_length=1)
     load_balancer_controller_chart_version: str = "1.14.0"
     log_retention_days: int = Field(default=30, ge=1)
@@ -216,13 +222,44 @@ class EksSettings(_CamelModel):
             raise ValueError("every availability zone must be in the region")
         if self.endpoint_public_access:
             if not self.public_access_cidrs:
-                raise ValueError("a public API endpoint needs publicAccessCidrs")
+                raise ValueError(
+                    "a public API endpoint needs publicAccessCidrs: the networks `pulumi up` "
+                    "and kubectl run from (the deploy runner's egress addresses), or set "
+                    "endpointPublicAccess: false and deploy from a runner inside the VPC "
+                    "(docs/deploy.md, 'Reaching the cluster')"
+                )
             for cidr in self.public_access_cidrs:
-                if ipaddress.ip_network(cidr).prefixlen == 0:
-                    raise ValueError("publicAccessCidrs must not open the API to the internet")
+                problem = _public_cidr_problem(cidr)
+                if problem:
+                    raise ValueError(f"publicAccessCidrs: {cidr} {problem}")
         elif self.public_access_cidrs:
             raise ValueError("publicAccessCidrs is set but endpointPublicAccess is false")
+        granted = set(self.read_only_role_arns) | set(self.admin_role_arns)
+        if self.deploy_role_arn in granted:
+            raise ValueError(
+                "deployRoleArn creates the cluster and already holds its admin access entry; "
+                "list it in neither readOnlyRoleArns nor adminRoleArns"
+            )
         return self
+
+
+DOCUMENTATION_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+
+
+def _public_cidr_problem(cidr: str) -> str | None:
+    try:
+        network = ipaddress.ip_network(cidr)
+    except ValueError:
+        return "is not a network address"
+    if network.prefixlen == 0:
+        return "opens the API to the whole internet"
+    if any(network.overlaps(doc) for doc in DOCUMENTATION_NETWORKS):
+        return "is a documentation range: nobody deploys from it"
+    if network.is_private:
+        return "is a private range: the public endpoint never sees it"
+    return None
 
 
 class ChartVersions(_CamelModel):
@@ -246,6 +283,18 @@ class PlatformSettings(_Model):
     charts: ChartVersions = Field(default_factory=ChartVersions)
     kind: KindSettings | None = None
     eks: EksSettings | None = None
+
+    @model_validator(mode="after")
+    def _known_addon_versions(self) -> PlatformSettings:
+        from glosleep_platform.eks_versions import ADDON_VERSIONS
+
+        if self.eks is not None and self.kubernetes_version not in ADDON_VERSIONS:
+            raise ValueError(
+                f"kubernetesVersion {self.kubernetes_version} has no EKS add-on versions in "
+                f"platform/glosleep_platform/eks_versions.py (known: {sorted(ADDON_VERSIONS)}); "
+                "add its row before upgrading"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_cluster(self) -> PlatformSettings:
@@ -342,13 +391,24 @@ def settings_from_values(
     return settings
 
 
+REQUIRED_HINTS = {
+    "eks.deployRoleArn": "the IAM role `pulumi up` runs as, the deploy workflow's "
+    "AWS_DEPLOY_ROLE_ARN; docs/deploy.md, 'Before the first up'",
+    "eks.readOnlyRoleArns": "the preview and drift roles, AWS_PREVIEW_ROLE_ARN and "
+    "AWS_DRIFT_ROLE_ARN",
+}
+
+
 def _describe(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors():
         location = [str(part) for part in item["loc"]]
         key = ".".join([_alias(location[0]), *location[1:]]) if location else "(settings)"
         if item["type"] == "missing":
-            lines.append(f"{CONFIG_NAMESPACE}:{key}: required but not set")
+            hint = REQUIRED_HINTS.get(key)
+            lines.append(
+                f"{CONFIG_NAMESPACE}:{key}: required but not set" + (f" ({hint})" if hint else "")
+            )
         else:
             lines.append(f"{CONFIG_NAMESPACE}:{key}: {item['msg']}")
     return lines
@@ -402,11 +462,28 @@ def _unknown_keys() -> dict[str, Any]:
     return found
 
 
-def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
-    """``Pulumi.<stack>.yaml`` as the engine hands it over: structured values as JSON."""
+# What the offline runs (tests, manifests, cost, drift, preview) put where a stack file
+# leaves an account-specific setting to the operator; `pulumi up` never reads it.
+OFFLINE_STANDINS = REPO_ROOT / "stacks" / "offline-standins.yaml"
+
+
+def _merged(base: Any, fill: Any) -> Any:
+    """``base`` with what it lacks taken from ``fill`` (objects merged key by key)."""
+    if isinstance(base, dict) and isinstance(fill, dict):
+        return {**fill, **{key: _merged(value, fill.get(key)) for key, value in base.items()}}
+    return base
+
+
+def stack_config(stack: str, root: Path = REPO_ROOT, standins: bool = True) -> dict[str, str]:
+    """``Pulumi.<stack>.yaml`` as the engine hands it over: structured values as JSON;
+    with ``standins``, missing account-specific settings filled from OFFLINE_STANDINS."""
     path = root / f"Pulumi.{stack}.yaml"
     document = yaml.safe_load(path.read_text()) or {}
     config: Mapping[str, Any] = document.get("config") or {}
+    standin_file = root / OFFLINE_STANDINS.relative_to(REPO_ROOT)
+    if standins and standin_file.is_file():
+        fills = (yaml.safe_load(standin_file.read_text()) or {}).get(stack) or {}
+        config = _merged(dict(config), fills)
     out: dict[str, str] = {}
     for key, value in config.items():
         if isinstance(value, dict) and "secure" in value:

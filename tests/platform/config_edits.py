@@ -38,7 +38,8 @@ PLAUSIBLE: dict[str, Any] = {
     "glosleep:monitoring.prometheusStorageSize": "100Gi",
     "glosleep:eks.vpcCidr": "10.1.0.0/16",
     "glosleep:eks.natGateways": "single",
-    "glosleep:eks.publicAccessCidrs": ["198.51.100.0/24"],
+    "glosleep:eks.publicAccessCidrs": ["13.233.0.0/24"],
+    "glosleep:eks.readOnlyRoleArns": ["arn:aws:iam::123456789012:role/glosleep-audit"],
     "glosleep:eks.nodeGroups.0.instanceTypes": ["m6i.xlarge"],
 }
 

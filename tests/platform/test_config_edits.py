@@ -22,11 +22,16 @@ REFUSED: dict[tuple[str, str], str] = {
     ("kind", "glosleep:kubernetesVersion"): "set both to the same version",
     ("eks", "aws:region"): "every availability zone must be in the region",
     ("eks", "glosleep:eks.endpointPublicAccess"): "publicAccessCidrs is set",
+    ("eks", "glosleep:kubernetesVersion"): "has no EKS add-on versions",
 }
 # Edits with no effect on the declared graph, and why that is right.
 NO_EFFECT: dict[tuple[str, str], str] = {
     ("kind", "glosleep:owner"): "owner is an AWS tag; kind has no AWS resources",
     ("kind", "glosleep:costCenter"): "cost-center is an AWS tag; kind has no AWS resources",
+    ("eks", "glosleep:eks.deployRoleArn"): (
+        "the deploy role holds the creator's access entry, which EKS makes; "
+        "the program only checks it against the other roles"
+    ),
 }
 
 

@@ -67,7 +67,19 @@ def test_config_files_hold_no_secrets() -> None:
         ("kind", {"eks": raw_values("eks")["eks"]}, "must not set the 'eks' config object"),
         ("kind", {"kind": None}, "needs the 'kind' config object"),
         ("eks", {"eks.natGateways": "two"}, "glosleep:eks.natGateways:"),
-        ("eks", {"eks.publicAccessCidrs": ["0.0.0.0/0"]}, "must not open the API"),
+        ("eks", {"eks.publicAccessCidrs": ["0.0.0.0/0"]}, "opens the API to the whole internet"),
+        ("eks", {"eks.publicAccessCidrs": ["203.0.113.0/24"]}, "is a documentation range"),
+        ("eks", {"eks.publicAccessCidrs": ["10.20.0.0/16"]}, "is a private range"),
+        ("eks", {"eks.publicAccessCidrs": ["not-a-cidr"]}, "is not a network address"),
+        ("eks", {"eks.publicAccessCidrs": []}, "needs publicAccessCidrs"),
+        ("eks", {"eks.deployRoleArn": "arn:aws:iam::1:user/x"}, "glosleep:eks.deployRoleArn:"),
+        ("eks", {"eks.readOnlyRoleArns": []}, "glosleep:eks.readOnlyRoleArns:"),
+        (
+            "eks",
+            {"eks.adminRoleArns": ["arn:aws:iam::123456789012:role/glosleep-deploy"]},
+            "already holds its admin access entry",
+        ),
+        ("eks", {"kubernetesVersion": "1.39"}, "has no EKS add-on versions"),
         ("eks", {"eks.availabilityZones": ["ap-south-1a", "ap-south-1b"]}, "availabilityZones"),
         ("eks", {"eks.availabilityZones": ["a-1a", "a-1b", "a-1c"]}, "in the region"),
         ("eks", {"eks.endpointPublicAccess": False}, "endpointPublicAccess is false"),
@@ -121,3 +133,26 @@ def test_arm64_nodes_need_multi_arch_mongodb_images() -> None:
     }
     eks = settings_from_values("glosleep", "eks", values, "ap-south-1").require_eks()
     assert (eks.node_ami_type, eks.image_platform) == ("AL2023_ARM_64_STANDARD", "linux/arm64")
+
+
+def test_the_eks_stack_file_alone_names_every_setting_its_account_must_give() -> None:
+    """`pulumi up -s eks` reads Pulumi.eks.yaml without the offline stand-ins: it stops
+    before declaring anything, naming each account-specific setting."""
+    config = stack_config("eks", standins=False)
+    values: dict[str, Any] = {
+        key.removeprefix("glosleep:"): json.loads(raw) if raw.startswith(("{", "[")) else raw
+        for key, raw in config.items()
+        if key.startswith("glosleep:")
+    }
+    with pytest.raises(ConfigError) as stopped:
+        settings_from_values("glosleep", "eks", values, config["aws:region"])
+    message = str(stopped.value)
+    assert "glosleep:eks.deployRoleArn: required but not set (the IAM role" in message
+    assert "glosleep:eks.readOnlyRoleArns: required but not set (the preview" in message
+    # With the roles given, the API's allowed networks are next.
+    values["eks"] |= {
+        "deployRoleArn": "arn:aws:iam::123456789012:role/deploy",
+        "readOnlyRoleArns": ["arn:aws:iam::123456789012:role/preview"],
+    }
+    with pytest.raises(ConfigError, match="a public API endpoint needs publicAccessCidrs"):
+        settings_from_values("glosleep", "eks", values, config["aws:region"])

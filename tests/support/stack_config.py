@@ -1,7 +1,8 @@
-"""Config the offline runs of the eks stack add to Pulumi.eks.yaml.
+"""Config the offline runs of the eks stack change in Pulumi.eks.yaml.
 
 The file leaves ``eks.certificateArn`` unset on purpose (an operator sets their own;
-without it the program stops), so runs that need a complete eks stack pass one.
+without it the program stops); offline runs take it from stacks/offline-standins.yaml,
+and these helpers name it explicitly where a test is about it.
 111122223333 is the account id AWS's documentation uses.
 """
 
