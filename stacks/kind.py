@@ -9,7 +9,7 @@ from glosleep_platform.catalogue import SERVICE_NAMES
 from glosleep_platform.gateway import GatewayExposure
 from glosleep_platform.images import Images, ImageTarget
 from glosleep_platform.kind_cluster import KindCluster
-from glosleep_platform.settings import PlatformSettings
+from glosleep_platform.settings import ConfigError, PlatformSettings, host_architecture
 from stacks.common import ROOT, Cluster, deploy_workloads
 
 METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
@@ -17,6 +17,10 @@ METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
 
 def build(settings: PlatformSettings) -> None:
     kind = settings.require_kind()
+    # Kind's nodes run on this machine's architecture: fail now, not in a crash-looping pod.
+    problem = settings.mongodb.architecture_problem(host_architecture(), "this machine")
+    if problem:
+        raise ConfigError(f"the kind stack cannot run here: {problem}")
     cluster = KindCluster("kind", kind, ROOT)
     images = Images(
         "images",

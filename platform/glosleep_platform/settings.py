@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import platform
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -37,6 +38,13 @@ class ConfigError(Exception):
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def host_architecture() -> str:
+    """This machine's CPU architecture, as the node groups name it: Kind's nodes are
+    containers on it."""
+    machine = platform.machine().lower()
+    return "arm64" if machine in ("arm64", "aarch64") else "x86_64"
 
 
 def _camel(name: str) -> str:
@@ -85,6 +93,30 @@ class MongoSettings(_CamelModel):
     # chart pins, from before the freeze (ADR 0012).
     tls_image_repository: str = "bitnamilegacy/nginx"
     tls_image_tag: str = "1.29.1-debian-12-r0"
+
+    def amd64_only_images(self) -> list[str]:
+        """The images this release runs that are published for amd64 only (ADR 0012)."""
+        return [
+            repository
+            for repository in (
+                self.image_repository,
+                self.os_shell_repository,
+                self.tls_image_repository,
+            )
+            if repository.startswith("bitnamilegacy/")
+        ]
+
+    def architecture_problem(self, architecture: str, where: str) -> str | None:
+        """Why MongoDB cannot run on ``architecture`` nodes, or None."""
+        frozen = self.amd64_only_images()
+        if architecture == "x86_64" or not frozen:
+            return None
+        return (
+            f"{where} is {architecture}, but the MongoDB images ({', '.join(frozen)}) are "
+            "published for amd64 only (ADR 0012): set mongodb.imageRepository, "
+            "mongodb.osShellRepository and mongodb.tlsImageRepository (with their tags) to "
+            "multi-arch images the chart accepts, or run on x86_64"
+        )
 
     @model_validator(mode="after")
     def _odd_members(self) -> MongoSettings:
@@ -304,17 +336,12 @@ class PlatformSettings(_Model):
         other = "eks" if self.stack == "kind" else "kind"
         if wanted[other] is not None:
             raise ValueError(f"stack {self.stack!r} must not set the {other!r} config object")
-        if (
-            self.eks is not None
-            and self.eks.node_architecture != "x86_64"
-            and self.mongodb.image_repository.startswith("bitnamilegacy/")
-        ):
-            raise ValueError(
-                f"eks.nodeArchitecture {self.eks.node_architecture}: the MongoDB images "
-                f"({self.mongodb.image_repository}) are published for amd64 only (ADR 0012); "
-                "set mongodb.imageRepository and mongodb.osShellRepository to multi-arch "
-                "images first"
+        if self.eks is not None:
+            problem = self.mongodb.architecture_problem(
+                self.eks.node_architecture, "eks.nodeArchitecture"
             )
+            if problem:
+                raise ValueError(problem)
         if self.kind is not None:
             # On kind the node image decides the Kubernetes version; the two must agree.
             minor = self.kind.node_image.split(":v", 1)[1].rsplit(".", 1)[0].split("@")[0]

@@ -130,6 +130,7 @@ def test_arm64_nodes_need_multi_arch_mongodb_images() -> None:
         **values["mongodb"],
         "imageRepository": "example/mongodb",
         "osShellRepository": "example/os-shell",
+        "tlsImageRepository": "example/nginx",
     }
     eks = settings_from_values("glosleep", "eks", values, "ap-south-1").require_eks()
     assert (eks.node_ami_type, eks.image_platform) == ("AL2023_ARM_64_STANDARD", "linux/arm64")
@@ -156,3 +157,23 @@ def test_the_eks_stack_file_alone_names_every_setting_its_account_must_give() ->
     }
     with pytest.raises(ConfigError, match="a public API endpoint needs publicAccessCidrs"):
         settings_from_values("glosleep", "eks", values, config["aws:region"])
+
+
+def test_kind_on_an_arm64_machine_stops_at_once_naming_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kind's nodes run on the host's architecture; the bitnamilegacy images have no
+    arm64 build, so MongoDB would crash-loop. The program says so before anything."""
+    monkeypatch.setattr("platform.machine", lambda: "arm64")
+    with pytest.raises(ConfigError) as stopped:
+        run_offline("kind")
+    message = str(stopped.value)
+    assert "this machine is arm64" in message
+    assert "mongodb.imageRepository" in message
+    multi_arch = json.loads(stack_config("kind")["glosleep:mongodb"]) | {
+        "imageRepository": "example/mongodb",
+        "osShellRepository": "example/os-shell",
+        "tlsImageRepository": "example/nginx",
+    }
+    run = run_offline("kind", overrides={"glosleep:mongodb": json.dumps(multi_arch)})
+    assert run.of_type("kubernetes:helm.sh/v3:Release")
