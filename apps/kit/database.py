@@ -45,6 +45,10 @@ class Database:
             serverSelectionTimeoutMS=5_000,
             connectTimeoutMS=5_000,
             appname=self.name,
+            # An acknowledged write survives a crash: on a replica set it is on a
+            # majority of members, in their journals (docs/architecture.md).
+            w="majority",
+            journal=True,
         )
         attempt = 0
         while True:
@@ -83,5 +87,5 @@ class Database:
             return await session.with_transaction(
                 work,
                 read_concern=ReadConcern("snapshot"),
-                write_concern=WriteConcern("majority"),
+                write_concern=WriteConcern("majority", j=True),
             )
