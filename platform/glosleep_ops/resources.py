@@ -67,11 +67,8 @@ def to_json(resources: list[Resource]) -> list[dict[str, Any]]:
     return [{"type": r.type, "name": r.name, "inputs": dict(r.inputs)} for r in resources]
 
 
-def declared(
-    stack: str, root: Path = REPO_ROOT, overrides: Mapping[str, str] | None = None
-) -> list[Resource]:
-    """Run the program of the checkout at ``root`` for ``stack`` offline; its resources.
-    ``overrides`` are merged over the stack's config (as ``run_offline`` takes them)."""
+def declared(stack: str, root: Path = REPO_ROOT) -> list[Resource]:
+    """Run the program of the checkout at ``root`` for ``stack`` offline; its resources."""
     if stack not in STACKS:
         raise OpsError(f"unknown stack {stack!r}; one of {', '.join(STACKS)}")
     if not (root / f"Pulumi.{stack}.yaml").is_file():
@@ -82,13 +79,13 @@ def declared(
     script = (
         "import json, sys\n"
         "from glosleep_platform.offline import run_offline\n"
-        "run = run_offline(sys.argv[1], overrides=json.loads(sys.argv[2]))\n"
+        "run = run_offline(sys.argv[1])\n"
         "json.dump([{'type': r.type, 'name': r.name, 'inputs': r.inputs}"
         " for r in run.resources], sys.stdout, default=str)\n"
     )
     # The program reads the checkout it lives in (REPO_ROOT of its own offline.py).
     result = subprocess.run(  # noqa: S603 - fixed interpreter and script, stack validated above
-        [sys.executable, "-c", script, stack, json.dumps(dict(overrides or {}))],
+        [sys.executable, "-c", script, stack],
         cwd=root,
         env=env,
         capture_output=True,

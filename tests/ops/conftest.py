@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 
 from glosleep_ops.resources import Resource, declared, to_json
-from tests.support.stack_config import eks_with_certificate
 
 
 @pytest.fixture(scope="session")
 def eks_resources() -> list[Resource]:
-    return declared("eks", overrides=eks_with_certificate())
+    return declared("eks")
 
 
 @pytest.fixture(scope="session")

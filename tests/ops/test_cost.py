@@ -16,7 +16,6 @@ from glosleep_ops.cli import main
 from glosleep_ops.cost import estimate, gib
 from glosleep_ops.prices import load, path_for
 from glosleep_ops.resources import Resource, checkout, to_json
-from tests.support.stack_config import EKS_CERTIFICATE_ARN
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("platform", "stacks", "apps", "monitoring", "tools")
@@ -93,11 +92,6 @@ def _copy_checkout(target: Path) -> Path:
             shutil.copytree(ROOT / name, target / name, ignore=ignore)
     for name in COPIED_FILES:
         shutil.copy2(ROOT / name, target / name)
-    # An operator's checkout: Pulumi.eks.yaml carries their certificate.
-    config_file = target / "Pulumi.eks.yaml"
-    config = yaml.safe_load(config_file.read_text())
-    config["config"]["glosleep:eks"]["certificateArn"] = EKS_CERTIFICATE_ARN
-    config_file.write_text(yaml.safe_dump(config))
     return target
 
 

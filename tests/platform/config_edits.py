@@ -19,7 +19,6 @@ from glosleep_platform.graph_diff import GraphDiff, diff_runs
 from glosleep_platform.offline import OfflineRun, run_offline
 from glosleep_platform.settings import REPO_ROOT, ConfigError, stack_config
 from tests.platform.helpers import offline
-from tests.support.stack_config import overrides_for
 
 # A plausible other value for keys a generic edit would not make sense for.
 PLAUSIBLE: dict[str, Any] = {
@@ -89,14 +88,9 @@ def _changed(key: str, value: Any, scratch: Path) -> Any:
     raise AssertionError(f"no plausible edit for {key}={value!r}; add one to PLAUSIBLE")
 
 
-def base_config(stack: str) -> dict[str, str]:
-    """The config the unedited run uses (helpers.offline): the file plus the overrides."""
-    return {**stack_config(stack), **overrides_for(stack)}
-
-
 def edits(stack: str, scratch: Path) -> list[Edit]:
     out = []
-    for top, raw in base_config(stack).items():
+    for top, raw in stack_config(stack).items():
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
@@ -109,7 +103,7 @@ def edits(stack: str, scratch: Path) -> list[Edit]:
 
 
 def edited_config(edit: Edit) -> dict[str, str]:
-    config = base_config(edit.stack)
+    config = stack_config(edit.stack)
     top, _, rest = edit.key.partition(".")
     if not rest:
         value = edit.value

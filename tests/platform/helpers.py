@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from glosleep_platform.offline import DeclaredResource, OfflineRun, run_offline
-from tests.support.stack_config import overrides_for
 
 STACKS = ("kind", "eks")
 _RUNS: dict[str, OfflineRun] = {}
@@ -14,7 +13,7 @@ _RUNS: dict[str, OfflineRun] = {}
 def offline(stack: str) -> OfflineRun:
     """The program's run for ``stack``, once per test session."""
     if stack not in _RUNS:
-        _RUNS[stack] = run_offline(stack, overrides=overrides_for(stack))
+        _RUNS[stack] = run_offline(stack)
     return _RUNS[stack]
 
 

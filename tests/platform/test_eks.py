@@ -13,7 +13,7 @@ from glosleep_platform.policy_rules import UNTAGGABLE_AWS
 from glosleep_platform.registry import CACHE_REPOSITORY
 from glosleep_platform.settings import load_settings_file, stack_config
 from tests.platform.helpers import env_of
-from tests.support.stack_config import eks_with_certificate
+from tests.support.stack_config import eks_overrides
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROLE = "aws:iam/role:Role"
@@ -64,7 +64,7 @@ def test_private_subnets_route_through_nat_only(eks_run: OfflineRun) -> None:
 @pytest.fixture(scope="module")
 def single_nat_run() -> OfflineRun:
     changes = {"natGateways": "single", "endpointPublicAccess": False, "publicAccessCidrs": []}
-    return run_offline("eks", overrides=eks_with_certificate(**changes))
+    return run_offline("eks", overrides=eks_overrides(**changes))
 
 
 def test_nat_mode_and_private_endpoint_follow_config(single_nat_run: OfflineRun) -> None:
@@ -186,7 +186,7 @@ def test_nodes_and_images_follow_the_node_architecture(eks_run: OfflineRun) -> N
     arm = run_offline(
         "eks",
         overrides={
-            **eks_with_certificate(
+            **eks_overrides(
                 nodeArchitecture="arm64",
                 nodeGroups=[{**group, "instanceTypes": ["m7g.large"]} for group in groups],
             ),
