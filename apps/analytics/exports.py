@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
+from apps.analytics.metrics import EXPORTS
+from apps.analytics.queries import Format
+from apps.analytics.reports import REPORTS
+from apps.analytics.schemas import ExportRequest, ExportResult
 from apps.analytics.settings import AnalyticsSettings
-from apps.kit.problems import ServiceUnavailable
+from apps.kit.ids import new_id
+from apps.kit.problems import ServiceUnavailable, UnprocessableContent, field_errors
 
 
 @dataclass(frozen=True)
@@ -55,3 +62,41 @@ async def store(
             f"The export could not be stored: {type(error).__name__}.", slug="export-failed"
         ) from None
     return StoredObject(settings.export_bucket, key, content_type, len(body))
+
+
+async def export(settings: AnalyticsSettings, request: ExportRequest) -> ExportResult:
+    """Produce the report with the request's filters and store it under
+    `<EXPORT_PREFIX>/<report>/<yyyy/mm/dd/HHMMSS>-<id>.<format>`."""
+    query_type, produce = REPORTS[request.report]
+    try:
+        query = query_type.model_validate(request.filters)
+    except ValidationError as error:
+        raise UnprocessableContent(
+            "The report filters are not valid.",
+            slug="validation",
+            errors=field_errors(
+                [{**e, "loc": ("body", "filters", *e["loc"])} for e in error.errors()]
+            ),
+        ) from None
+    report = await produce(query)
+    stamp = datetime.now(UTC).strftime("%Y/%m/%d/%H%M%S")
+    extension = request.format.value
+    key = f"{settings.export_prefix}/{request.report}/{stamp}-{new_id('exp')}.{extension}"
+    if request.format is Format.CSV:
+        content, media = report.csv().encode(), "text/csv; charset=utf-8"
+    else:
+        content, media = report.model_dump_json().encode(), "application/json"
+    try:
+        stored = await store(settings, key.lstrip("/"), content, media)
+    except ServiceUnavailable:
+        EXPORTS.labels(request.report, "failed").inc()
+        raise
+    EXPORTS.labels(request.report, "stored").inc()
+    return ExportResult(
+        report=request.report,
+        bucket=stored.bucket,
+        key=stored.key,
+        content_type=stored.content_type,
+        size_bytes=stored.size_bytes,
+        rows=len(report.rows),
+    )

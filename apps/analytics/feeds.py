@@ -9,19 +9,16 @@ from collections.abc import Awaitable, Callable
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from apps.analytics.metrics import REBUILDS, UNREADABLE
 from apps.analytics.models import READ_MODELS
 from apps.analytics.projections import HANDLERS
 from apps.analytics.settings import AnalyticsSettings
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.consumer import ProcessedEvent, event_consumer, handle_event
 from apps.kit.events import Event, EventPage
-from apps.kit.metrics import counter
 
 log = logging.getLogger("glosleep.analytics.feeds")
 
-UNREADABLE = counter(
-    "events_unreadable", "Events whose payload analytics could not read (skipped).", ["source"]
-)
 REPLAY_BATCH = 500
 
 Handler = Callable[[Event, AsyncClientSession], Awaitable[None]]
@@ -88,4 +85,5 @@ async def rebuild(kit: AppKit) -> dict[str, int]:
                     break
                 after = page.next_after
             replayed[source] = count
+        REBUILDS.inc()
         return replayed

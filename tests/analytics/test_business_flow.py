@@ -178,6 +178,16 @@ def flow(world: World) -> dict[str, Any]:
     }
 
 
+def _metrics(platform: Platform) -> dict[str, float]:
+    """analytics' business metrics by their name and labels, as /metrics shows them."""
+    values = {}
+    for line in platform.http.get(platform.url("analytics", "/metrics")).text.splitlines():
+        if line.startswith("glosleep_"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
 def _caught_up(world: World) -> dict[str, Any]:
     """Analytics has every event of the flow once the funnel and stock show them."""
 
@@ -382,12 +392,15 @@ def test_csv_matches_json_and_export_lands_in_s3(world: World, flow: dict[str, A
     parsed = list(csv.DictReader(io.StringIO(response.text)))
     assert [{k: str(v) for k, v in row.items()} for row in as_json["rows"]] == parsed
 
+    stored_exports = 'glosleep_exports_total{outcome="stored",report="sales"}'
+    before = _metrics(platform).get(stored_exports, 0.0)
     exported = platform.http.post(
         platform.url("analytics", "/v1/exports"),
         json={"report": "sales", "format": "csv", "filters": params},
         headers=platform.as_role("analyst"),
     )
     assert exported.status_code == 201, exported.text
+    assert _metrics(platform)[stored_exports] == before + 1
     body = exported.json()
     assert body["bucket"] == EXPORT_BUCKET
     assert body["rows"] == 2

@@ -10,7 +10,16 @@ from pathlib import Path
 from apps.devstack.stack import SERVICES
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
-SHAPE = ("__main__.py", "main.py", "settings.py", "models.py", "access.py", "routes")
+SHAPE = (
+    "__main__.py",
+    "main.py",
+    "settings.py",
+    "models.py",
+    "schemas.py",
+    "access.py",
+    "metrics.py",
+    "routes",
+)
 CHECKS = {"require_roles", "require_scopes", "require_roles_or_scopes"}
 
 
