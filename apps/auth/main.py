@@ -15,9 +15,9 @@ from apps.auth.models import (
 )
 from apps.auth.revocations import revocation_page
 from apps.auth.routes import keys, me, sessions, users
-from apps.auth.seed import bootstrap_admin, demo_users, ensure_signing_key, sync_service_accounts
 from apps.auth.service import AuthParts
 from apps.auth.settings import AuthSettings
+from apps.auth.startup import bootstrap_admin, demo_users, ensure_signing_key, sync_service_accounts
 from apps.kit.app import create_app
 from apps.kit.outbox import OUTBOX_DOCUMENTS, OUTBOX_RELAY
 

@@ -23,7 +23,7 @@ def receive_demo_purchase_orders(stack: LocalStack, password: str) -> None:
     """Procurement: receive its demo purchase order of finished goods into the
     Bengaluru warehouse (stock rises in inventory; analytics sees both). The
     Idempotency-Key makes a restart replay the receipt instead of adding stock."""
-    from apps.procurement.seed import DEMO_PO_NOTE
+    from apps.devstack.demo.procurement import DEMO_PO_NOTE
 
     with httpx.Client(timeout=30.0) as http:
         login = http.post(

@@ -14,7 +14,6 @@ from apps.inventory.models import (
 )
 from apps.inventory.reservations import expire_once
 from apps.inventory.routes import catalogue, reservations, stock, warehouses
-from apps.inventory.seed import demo_catalogue
 from apps.inventory.settings import InventorySettings
 from apps.kit.app import BackgroundLoop, create_app
 from apps.kit.outbox import OUTBOX_DOCUMENTS, OUTBOX_RELAY, events_router
@@ -42,7 +41,6 @@ def create_inventory_app(settings: InventorySettings) -> FastAPI:
             reservations.router,
             events_router(),
         ],
-        on_ready=[demo_catalogue],
         loops=[
             OUTBOX_RELAY,
             BackgroundLoop(

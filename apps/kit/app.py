@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import importlib.util
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -160,6 +162,23 @@ async def _sync_revocations(kit: AppKit) -> None:
     REVOCATION_LIST_AGE.set(time.monotonic() - since)
 
 
+# Dev-mode demo data: apps/devstack/demo/<service>.py, outside every image.
+DEMO_PACKAGE = "apps.devstack.demo"
+
+
+async def _seed_demo_data(kit: AppKit) -> None:
+    """In dev mode, the service's demo data from the development checkout, if there is
+    one; an image (which holds no apps/devstack) says so and starts without it."""
+    if not kit.settings.dev_mode:
+        return
+    if importlib.util.find_spec(DEMO_PACKAGE.rsplit(".", 1)[0]) is None:
+        log.warning("dev mode, but this build holds no demo data (%s)", DEMO_PACKAGE)
+        return
+    name = f"{DEMO_PACKAGE}.{kit.settings.service_name}"
+    if importlib.util.find_spec(name) is not None:
+        await importlib.import_module(name).seed(kit)
+
+
 async def _run_hooks(kit: AppKit, hooks: Sequence[Hook]) -> None:
     for hook in hooks:
         try:
@@ -197,7 +216,7 @@ def create_app(
 
     async def start() -> list[asyncio.Task[None]]:
         await database.connect()
-        await _run_hooks(kit, on_ready)
+        await _run_hooks(kit, [*on_ready, _seed_demo_data])
         started["done"] = True
         watch = BackgroundLoop("database-watch", watch_database, DATABASE_WATCH_SECONDS)
         return [asyncio.create_task(_repeat(kit, loop), name=loop.name) for loop in [watch, *loops]]

@@ -9,7 +9,6 @@ from apps.kit.outbox import OUTBOX_DOCUMENTS, OUTBOX_RELAY, events_router
 from apps.order.models import Distributor, IdempotencyRecord, Order, OrderCounter
 from apps.order.recovery import recovery_loop
 from apps.order.routes import distributors, orders
-from apps.order.seed import demo_distributors
 from apps.order.service import OrderParts
 from apps.order.settings import OrderSettings
 
@@ -24,7 +23,6 @@ def create_order_app(settings: OrderSettings) -> FastAPI:
         "DELIVERED, CANCELLED), recovery of unfinished steps, and the order event feed.",
         documents=[Distributor, Order, OrderCounter, IdempotencyRecord, *OUTBOX_DOCUMENTS],
         routers=[distributors.router, orders.router, events_router()],
-        on_ready=[demo_distributors],
         loops=[OUTBOX_RELAY, recovery_loop(parts)],
     )
     parts.bind(app.state.kit)

@@ -17,7 +17,6 @@ from apps.procurement.models import (
 from apps.procurement.receiving import recover_receipts
 from apps.procurement.reorder import handle_inventory_event
 from apps.procurement.routes import purchase_orders, receipts, suggestions, suppliers
-from apps.procurement.seed import demo_data
 from apps.procurement.settings import ProcurementSettings
 
 
@@ -39,7 +38,6 @@ def create_procurement_app(settings: ProcurementSettings) -> FastAPI:
             suggestions.router,
             events_router(),
         ],
-        on_ready=[demo_data],
         loops=[
             OUTBOX_RELAY,
             event_consumer(

@@ -272,6 +272,11 @@ def facts() -> dict[str, object]:
         ],
         "app_top": sorted(path.name for path in Path("/app").iterdir()),
         "app_tree": app_tree,
+        "demo_data": sorted(
+            str(p.relative_to("/app"))
+            for p in Path("/app/apps").rglob("*.py")
+            if {"demo", "devstack", "bench"} & set(p.parts) or p.stem in {"demo", "seed", "bench"}
+        ),
         "secret_like": _first(
             [str(p) for p in Path("/app").rglob("*") if p.suffix in {".pem", ".key", ".env"}]
         ),

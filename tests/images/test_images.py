@@ -106,6 +106,9 @@ def test_image_contents(podman: Podman, images: Mapping[str, str], service: str)
     assert facts["app_top"] == ["__pycache__", "apps", "glosleep_service.py"]
     assert facts["app_tree"] == sorted(["apps/__init__.py", f"apps/{service}", "apps/kit"])
     assert facts["secret_like"] == []
+    # No dev-mode demo data or bench; the kit's demo identities (auth disables demo
+    # users outside dev mode with them) are the one demo module.
+    assert facts["demo_data"] == ["apps/kit/demo.py"]
     # Only this service's dependency group (uv.lock), and nothing in it that the import
     # closure of the service's own code does not reach (tests/images/image_facts.py).
     assert set(facts["distributions"]) == lock.image_packages(service)

@@ -16,7 +16,7 @@ from apps.kit.clock import utcnow
 from apps.kit.demo import DEMO_DISTRIBUTOR_FOR_USER, demo_email
 from apps.kit.security import Role
 
-log = logging.getLogger("glosleep.auth.seed")
+log = logging.getLogger("glosleep.auth.startup")
 
 
 def _parts(kit: AppKit) -> AuthParts:

@@ -147,3 +147,7 @@ async def demo_catalogue(kit: AppKit) -> None:
         )
         await apply_receipt(kit, f"demo-opening-{code}", receipt, "system:seed")
     log.info("demo catalogue ready", extra={"products": len(products)})
+
+
+# What the kit runs at start in dev mode (apps/kit/app.py, DEMO_PACKAGE).
+seed = demo_catalogue

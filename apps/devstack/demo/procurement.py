@@ -204,3 +204,7 @@ async def _receive_all(
     po.version += 1
     await po.replace(session=session)
     await publish_received(po, receipt, session)
+
+
+# What the kit runs at start in dev mode (apps/kit/app.py, DEMO_PACKAGE).
+seed = demo_data

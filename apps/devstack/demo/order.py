@@ -49,3 +49,7 @@ async def demo_distributors(kit: AppKit) -> None:
         except DuplicateKeyError:
             continue  # another replica made it first
         log.info("demo distributor created", extra={"distributor_id": distributor_id})
+
+
+# What the kit runs at start in dev mode (apps/kit/app.py, DEMO_PACKAGE).
+seed = demo_distributors
