@@ -1,4 +1,4 @@
-"""Reading one document by id, the same way in every service."""
+"""Reading one document by id and adding a new one, the same way in every service."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import TypeVar
 
 from beanie import Document
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
-from apps.kit.problems import NotFound
+from apps.kit.problems import Conflict, NotFound
 
 DocumentT = TypeVar("DocumentT", bound=Document)
 
@@ -39,3 +40,13 @@ async def get_or_404(
     if found is None:
         raise NotFound(f"No {what} {document_id}.")
     return found
+
+
+async def insert_new(document: DocumentT, taken: Conflict) -> DocumentT:
+    """Insert `document`; the 409 `taken` when its id or another unique key is
+    already used."""
+    try:
+        await document.insert()
+    except DuplicateKeyError:
+        raise taken from None
+    return document

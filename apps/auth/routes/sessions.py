@@ -8,22 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
+from apps.auth import logins
 from apps.auth.audit import audit
-from apps.auth.metrics import LOGINS, REFRESH_REUSE, TOKENS_ISSUED
-from apps.auth.models import ServiceAccount, User
-from apps.auth.passwords import hash_password, needs_rehash, verify_password
+from apps.auth.metrics import TOKENS_ISSUED
+from apps.auth.models import User
 from apps.auth.schemas import LoginRequest, RefreshRequest, ServiceToken, TokenPair
-from apps.auth.service import (
-    THROTTLED,
-    Auth,
-    AuthParts,
-    admit_attempt,
-    client_address,
-    client_secret_matches,
-)
-from apps.auth.tokens import ReusedRefreshToken
+from apps.auth.service import THROTTLED, Auth, AuthParts, client_address
 from apps.kit.openapi import problems
-from apps.kit.problems import BadRequest, TooManyRequests, Unauthorized
+from apps.kit.problems import BadRequest, Unauthorized
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
 
@@ -51,26 +43,7 @@ async def _token_pair(auth: AuthParts, user: User, family_id: str | None = None)
 )
 async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
     address = client_address(request)
-    try:
-        attempt = await admit_attempt(auth, "login", body.email, address)
-    except TooManyRequests:
-        LOGINS.labels("throttled").inc()
-        raise
-    user = await User.find_one(User.email == body.email)
-    valid = verify_password(user.password_hash if user else None, body.password)
-    # A demo user never logs in outside dev mode (they are also disabled at start).
-    demo_off = user is not None and user.demo and not auth.settings.dev_mode
-    if user is None or not valid or not user.active or demo_off:
-        await auth.throttle.failed(attempt)
-        LOGINS.labels("failure").inc()
-        await audit("login.failure", subject=body.email, address=address)
-        raise Unauthorized("The email or password is wrong, or the account is inactive.")
-    await auth.throttle.succeeded(attempt)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(body.password)
-        await user.save()
-    LOGINS.labels("success").inc()
-    await audit("login.success", actor=user.id, subject=user.email, address=address)
+    user = await logins.password_login(auth, body.email, body.password, address)
     return await _token_pair(auth, user)
 
 
@@ -83,18 +56,7 @@ async def login(body: LoginRequest, request: Request, auth: Auth) -> TokenPair:
     summary="Rotate a refresh token",
 )
 async def refresh(body: RefreshRequest, request: Request, auth: Auth) -> TokenPair:
-    try:
-        user_id, fresh = await auth.refresh_tokens.rotate(body.refresh_token)
-    except ReusedRefreshToken as reuse:
-        REFRESH_REUSE.inc()
-        await audit("token.reuse_detected", subject=reuse.user_id, address=client_address(request))
-        raise Unauthorized(
-            "This refresh token was already used; every session of its family is revoked."
-        ) from None
-    user = await User.get(user_id)
-    if user is None or not user.active:
-        await auth.refresh_tokens.revoke_user(user_id, "inactive")
-        raise Unauthorized("The account is inactive.")
+    user, fresh = await logins.refreshed_session(auth, body.refresh_token, client_address(request))
     access = await auth.access_tokens.for_user(user, fresh.family_id)
     TOKENS_ISSUED.labels("refresh_token").inc()
     return TokenPair(
@@ -156,21 +118,9 @@ async def service_token(
             "Only grant_type=client_credentials is supported.", error="unsupported_grant_type"
         )
     credentials = _basic_credentials(request) or (client_id or "", client_secret or "")
-    address = client_address(request)
-    attempt = await admit_attempt(auth, "client", credentials[0], address)
-    account = await ServiceAccount.get(credentials[0]) if credentials[0] else None
-    if (
-        account is None
-        or not account.active
-        or not client_secret_matches(credentials[1], account.secret_hash)
-    ):
-        await auth.throttle.failed(attempt)
-        await audit("client.failure", subject=credentials[0] or None, address=address)
-        raise Unauthorized("The client credentials are not valid.", error="invalid_client")
-    await auth.throttle.succeeded(attempt)
-    requested = scope.split() if scope else account.scopes
-    if not set(requested) <= set(account.scopes):
-        raise BadRequest("A requested scope is not granted to this client.", error="invalid_scope")
+    account, requested = await logins.client_login(
+        auth, credentials[0], credentials[1], scope, client_address(request)
+    )
     issued = await auth.access_tokens.for_service(account.id, requested)
     TOKENS_ISSUED.labels("client_credentials").inc()
     return ServiceToken(
