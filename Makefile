@@ -52,6 +52,10 @@ prereqs: ## Check what make test needs beyond Python and make (npm, podman..., r
 
 test: prereqs lint typecheck pytest ## Everything CI runs: lint, types, all tests
 
+.PHONY: soak
+soak: install ## Mixed workload with a kill -9 of a random service every minute, then invariants and memory (tests/soak); SOAK_SECONDS=600
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} $(BIN)/pytest tests/soak -q -s
+
 .PHONY: test-images
 test-images: install ## Build every service image and run it with podman (tests/images; docs/images.md)
 	$(BIN)/pytest tests/images

@@ -24,7 +24,7 @@ from apps.devstack.embedded_db import EmbeddedMongo
 from tests.order.conftest import ORDER_TEST_ENV
 from tests.support.platform import Platform, bearer, running_platform
 from tests.support.shop import Shop
-from tests.support.waiting import wait_for
+from tests.support.waiting import until_answered, wait_for
 
 ORDERS_PER_CLIENT = 12
 CLIENTS = 3
@@ -67,26 +67,6 @@ def crash_platform(
         yield platform
 
 
-def _until_answered(
-    client: httpx.Client,
-    method: str,
-    url: str,
-    body: dict[str, Any],
-    headers: dict[str, str],
-    deadline: float,
-) -> httpx.Response:
-    """Send until the answer is a 2xx or 4xx (a client's retry loop)."""
-    while True:
-        try:
-            response = client.request(method, url, json=body, headers=headers)
-            if response.status_code < 500:
-                return response
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "no answer within the deadline"
-        time.sleep(0.2)
-
-
 def _ready(platform: Platform, service: str) -> bool:
     try:
         return httpx.get(platform.url(service, "/readyz"), timeout=5).status_code == 200
@@ -114,9 +94,7 @@ def test_kill_9_of_the_database_loses_no_acknowledged_write(
             key = str(uuid.uuid4())
             body = {"lines": [{"sku": sku, "quantity": 1}]}
             headers = {**me, "Idempotency-Key": key}
-            answer = _until_answered(
-                client, "POST", shop.url("/v1/orders"), body, headers, deadline
-            )
+            answer = until_answered(client, "POST", shop.url("/v1/orders"), headers, body, deadline)
             assert answer.status_code in (201, 202), answer.text
             with lock:
                 placed.append(answer.json())
@@ -132,7 +110,7 @@ def test_kill_9_of_the_database_loses_no_acknowledged_write(
                 "lines": [{"sku": sku, "quantity": 5, "unit_cost_paise": 100}],
             }
             url = platform.url("inventory", f"/v1/receipts/{receipt_id}")
-            answer = _until_answered(client, "PUT", url, body, receiver, deadline)
+            answer = until_answered(client, "PUT", url, receiver, body, deadline)
             assert answer.status_code in (200, 201), answer.text
             with lock:
                 received.append((receipt_id, body))
