@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import secrets
@@ -33,6 +34,8 @@ from apps.devstack.stack import LocalStack, StackConfig
 from bench.baseline import order_lines, run_baseline
 
 SERVICES = ["auth", "inventory", "order"]
+# The figures of the last run, and the plots bench/report.py draws from them.
+FIGURES = Path("docs/bench/results.json")
 STOCK_PER_SKU = 1_000_000
 # The targets of issue 16: throughput at least 0.7 of the baseline's, platform CPU per
 # confirmed order at most 1.4 times the baseline's, p99 below 100 ms at half the peak.
@@ -268,6 +271,12 @@ class CpuTally:
         for name, value in self._now().items():
             self.seconds[name] = self.seconds.get(name, 0.0) + value - before[name]
 
+    def breakdown(self, orders: int) -> dict[str, float]:
+        """CPU ms per order by process."""
+        if not orders:
+            return {}
+        return {name: round(spent * 1000 / orders, 2) for name, spent in self.seconds.items()}
+
     def ms_per_order(self, orders: int) -> float:
         return sum(self.seconds.values()) * 1000 / orders if orders else float("nan")
 
@@ -440,6 +449,12 @@ def _arguments() -> argparse.Namespace:
         "--rounds", type=int, default=3, help="platform and baseline alternate this many times"
     )
     parser.add_argument(
+        "--out",
+        type=Path,
+        default=FIGURES,
+        help="where the run's figures go as JSON (default: %(default)s)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -478,6 +493,7 @@ def main() -> int:
             # Platform and baseline alternate in rounds, so that load from
             # anything else on the machine falls on both alike.
             peak, base_done, base_elapsed = Results(), 0, 0.0
+            rounds: list[dict[str, float]] = []
             pids = {name: stack.process(name).pid for name in SERVICES}
             pids["database"] = getattr(database, "_process").pid  # noqa: B009 - no public pid
             cpu = {"platform": CpuTally(pids), "baseline": CpuTally(pids)}
@@ -498,6 +514,15 @@ def main() -> int:
                         )
                     )
                 base_done, base_elapsed = base_done + done, base_elapsed + elapsed
+                rounds.append(
+                    {
+                        "round": round_no,
+                        "platform_orders_per_s": part.rate,
+                        "platform_p50_ms": part.percentile(50),
+                        "platform_p99_ms": part.percentile(99),
+                        "baseline_orders_per_s": done / elapsed if elapsed else 0.0,
+                    }
+                )
             print("CPU per order (ms):")
             print("  platform " + cpu["platform"].per_order(peak.confirmed))
             print("  baseline " + cpu["baseline"].per_order(base_done))
@@ -520,4 +545,27 @@ def main() -> int:
 
     errors = sum(sum(r.errors.values()) for r in (warm, peak, half))
     met = summary(peak, half, (base_done, base_elapsed), memory, problems, errors, cpu_ratio)
+    figures = {
+        "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "rounds": rounds,
+        "peak": {"orders_per_s": peak.rate, "latencies_ms": peak.latencies_ms},
+        "half": {"orders_per_s": half.rate, "latencies_ms": half.latencies_ms},
+        "baseline_orders_per_s": base_done / base_elapsed if base_elapsed else 0.0,
+        "cpu_ms_per_order": {
+            "platform": cpu["platform"].breakdown(peak.confirmed),
+            "baseline": cpu["baseline"].breakdown(base_done),
+        },
+        "cpu_ratio": cpu_ratio,
+        "memory_mb": {name: {"resident": rss, "peak": hwm} for name, (rss, hwm) in memory.items()},
+        "errors": errors,
+        "targets_met": met,
+    }
+    write_figures(args.out, figures)
     return 0 if met else 1
+
+
+def write_figures(path: Path, figures: dict[str, Any]) -> None:
+    """The run's figures as JSON (bench/report.py draws them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, indent=1) + "\n")
+    print(f"figures: {path} (plots: make bench-report)")
