@@ -1,6 +1,6 @@
-"""``glosleep-ops``: cost and drift reviews for leads.
+"""``glosleep-ops``: cost, drift and structural preview reviews for leads.
 
-Exit codes: 0 no change, 10 cost changed or drift found, 2 error.
+Exit codes: 0 no change, 10 cost changed, drift found or the preview shows changes, 2 error.
 """
 
 from __future__ import annotations
@@ -57,6 +57,23 @@ def _parser() -> argparse.ArgumentParser:
     drift_cmd.add_argument("--region", default=None, help="AWS region (default: the stack's)")
     drift_cmd.add_argument("--resources", type=Path, help=argparse.SUPPRESS)
 
+    preview_cmd = commands.add_parser(
+        "preview",
+        help="structural diff of a stack against a git ref, as Markdown (no cloud access)",
+    )
+    preview_cmd.add_argument("--stack", choices=STACKS, required=True)
+    preview_cmd.add_argument(
+        "--compare-to", required=True, metavar="REF_OR_PATH", help="git ref or checkout"
+    )
+    preview_cmd.add_argument("--output", type=Path, help="also write the Markdown here")
+    preview_cmd.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config value both versions run with (e.g. glosleep:eks.certificateArn=arn:...)",
+    )
+
     redact_cmd = commands.add_parser(
         "redact", help="copy standard input to standard output with secret values masked"
     )
@@ -80,10 +97,25 @@ def main(argv: list[str] | None = None) -> int:
             return _cost(args)
         if args.command == "redact":
             return _redact(args)
+        if args.command == "preview":
+            return _preview(args)
         return _drift(args)
     except OpsError as error:
         print(f"glosleep-ops: {error}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _preview(args: Any) -> int:
+    from glosleep_ops import preview
+
+    settings = dict(preview.parse_setting(text) for text in args.set)
+    with checkout(args.compare_to) as other:
+        diff = preview.preview(args.stack, other, settings=settings)
+    text = preview.markdown(args.stack, diff, args.compare_to)
+    sys.stdout.write(text)
+    if args.output is not None:
+        args.output.write_text(text)
+    return EXIT_OK if diff.empty() else EXIT_CHANGED
 
 
 def _redact(args: Any) -> int:

@@ -67,8 +67,20 @@ def to_json(resources: list[Resource]) -> list[dict[str, Any]]:
     return [{"type": r.type, "name": r.name, "inputs": dict(r.inputs)} for r in resources]
 
 
-def declared(stack: str, root: Path = REPO_ROOT) -> list[Resource]:
-    """Run the program of the checkout at ``root`` for ``stack`` offline; its resources."""
+DECLARED_SCRIPT = (
+    "import json, sys\n"
+    "from glosleep_platform.offline import run_offline\n"
+    "run = run_offline(sys.argv[1], overrides=json.loads(sys.argv[2]))\n"
+    "json.dump([{'type': r.type, 'name': r.name, 'inputs': r.inputs}"
+    " for r in run.resources], sys.stdout, default=str)\n"
+)
+
+
+def run_in_checkout(
+    stack: str, root: Path, script: str, overrides: Mapping[str, str] | None = None
+) -> str:
+    """Run ``script`` (argv: the stack, then the config overrides as JSON) with the
+    checkout at ``root``'s own program and config; its standard output."""
     if stack not in STACKS:
         raise OpsError(f"unknown stack {stack!r}; one of {', '.join(STACKS)}")
     if not (root / f"Pulumi.{stack}.yaml").is_file():
@@ -76,16 +88,9 @@ def declared(stack: str, root: Path = REPO_ROOT) -> list[Resource]:
     # Only the other checkout's own code; third-party packages come from this .venv.
     paths = [root / "platform", root]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in paths if p.is_dir())}
-    script = (
-        "import json, sys\n"
-        "from glosleep_platform.offline import run_offline\n"
-        "run = run_offline(sys.argv[1])\n"
-        "json.dump([{'type': r.type, 'name': r.name, 'inputs': r.inputs}"
-        " for r in run.resources], sys.stdout, default=str)\n"
-    )
     # The program reads the checkout it lives in (REPO_ROOT of its own offline.py).
     result = subprocess.run(  # noqa: S603 - fixed interpreter and script, stack validated above
-        [sys.executable, "-c", script, stack],
+        [sys.executable, "-c", script, stack, json.dumps(dict(overrides or {}))],
         cwd=root,
         env=env,
         capture_output=True,
@@ -96,7 +101,15 @@ def declared(stack: str, root: Path = REPO_ROOT) -> list[Resource]:
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-15:])
         raise OpsError(f"the offline run of {root} (stack {stack}) failed:\n{tail}")
-    return from_json(json.loads(result.stdout))
+    return result.stdout
+
+
+def declared(
+    stack: str, root: Path = REPO_ROOT, overrides: Mapping[str, str] | None = None
+) -> list[Resource]:
+    """Run the program of the checkout at ``root`` for ``stack`` offline; its resources.
+    ``overrides`` are merged over the stack's config (as ``run_offline`` takes them)."""
+    return from_json(json.loads(run_in_checkout(stack, root, DECLARED_SCRIPT, overrides)))
 
 
 @contextmanager

@@ -78,6 +78,16 @@ class GraphDiff:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    def without(self, noise: GraphDiff) -> GraphDiff:
+        """This diff less what also differs between two runs of the same program (a
+        trigger that changes on every run, say)."""
+        same = {(c.urn, c.replacement) for c in noise.changed}
+        return GraphDiff(
+            added=[r for r in self.added if r.urn not in {n.urn for n in noise.added}],
+            removed=[r for r in self.removed if r.urn not in {n.urn for n in noise.removed}],
+            changed=[c for c in self.changed if (c.urn, c.replacement) not in same],
+        )
+
     def to_markdown(self, title: str) -> str:
         return render_markdown(self, title)
 
@@ -213,13 +223,24 @@ def _notes(new: DeclaredResource, changes: list[Change]) -> list[str]:
 
 
 def diff_runs(old: OfflineRun, new: OfflineRun) -> GraphDiff:
-    before = {r.urn: r for r in old.resources}
     after = {r.urn: r for r in new.resources}
+    old_by_urn = {r.urn: r for r in old.resources}
+    # The old resource each new one continues: the same URN, or one of its aliases.
+    before: dict[str, DeclaredResource] = {}
+    for urn, resource in after.items():
+        if urn in old_by_urn:
+            before[urn] = old_by_urn[urn]
+            continue
+        for alias in resource.request.aliases:
+            if alias in old_by_urn and alias not in after:
+                before[urn] = old_by_urn[alias]
+                break
+    continued = {r.urn for r in before.values()}
     diffs: dict[str, ResourceDiff] = {}
-    for urn in after.keys() & before.keys():
-        changes = changed_inputs(before[urn], after[urn])
+    for urn, old_resource in before.items():
+        changes = changed_inputs(old_resource, after[urn])
         if changes:
-            replacement = _direct_replacement(before[urn], after[urn], changes)
+            replacement = _direct_replacement(old_resource, after[urn], changes)
             notes = _notes(after[urn], changes)
             if replacement is not None:
                 notes += _replacement_notes(after[urn], replacement)
@@ -229,7 +250,7 @@ def diff_runs(old: OfflineRun, new: OfflineRun) -> GraphDiff:
     _cascade(before, after, diffs)
     return GraphDiff(
         added=[after[u] for u in after if u not in before],
-        removed=[before[u] for u in before if u not in after],
+        removed=[r for r in old.resources if r.urn not in continued],
         changed=[diffs[u] for u in after if u in diffs],
     )
 
@@ -268,7 +289,11 @@ def _cascade_reason(
     # Only an input that is replacing as a whole: a deeper path (spec.selector) cannot be
     # told apart from the rest of the input the dependency feeds.
     whole = {
-        p for rule in rules_for(resource.type, resource.inputs) for p in rule.paths if "." not in p
+        p
+        for rule in rules_for(resource.type, resource.inputs)
+        if rule.cascades
+        for p in rule.paths
+        if "." not in p
     }
     whole |= {p.split(".")[0] for p in option_paths(resource.request.replace_on_changes)}
     for key, sources in resource.request.property_dependencies.items():

@@ -193,9 +193,25 @@ class RequestFacts:
     delete_before_replace: bool = False
     replace_on_changes: tuple[str, ...] = ()
     ignore_changes: tuple[str, ...] = ()
+    # URNs the resource had before (its aliases), in the same form as ``urn``.
+    aliases: tuple[str, ...] = ()
 
 
-def request_facts(request: Any, urn: str) -> RequestFacts:
+def _alias_urns(
+    request: Any, urn: str, make_urn: Callable[[str, str, str], str]
+) -> tuple[str, ...]:
+    out = [str(alias) for alias in request.aliasURNs]
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            out.append(str(alias.urn))
+            continue
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or str(request.parent))
+        out.append(make_urn(parent, spec.type or request.type, spec.name or request.name))
+    return tuple(alias for alias in out if alias != urn)
+
+
+def request_facts(request: Any, urn: str, make_urn: Callable[[str, str, str], str]) -> RequestFacts:
     return RequestFacts(
         urn=urn,
         parent=str(request.parent),
@@ -210,6 +226,7 @@ def request_facts(request: Any, urn: str) -> RequestFacts:
         delete_before_replace=bool(request.deleteBeforeReplace),
         replace_on_changes=tuple(request.replaceOnChanges),
         ignore_changes=tuple(request.ignoreChanges),
+        aliases=_alias_urns(request, urn, make_urn),
     )
 
 
@@ -277,7 +294,7 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         urn = self.make_urn(request.parent, request.type, request.name)
         self.recording.pending.secret_outputs = list(request.additionalSecretOutputs)
-        self.recording.pending.request = request_facts(request, urn)
+        self.recording.pending.request = request_facts(request, urn, self.make_urn)
         _references_as_urns(request.object)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # untyped SDK
 

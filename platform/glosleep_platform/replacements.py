@@ -46,6 +46,9 @@ class ReplaceRule:
     paths: tuple[str, ...]
     source: str
     note: str = ""
+    # Whether a replaced resource feeding one of the paths replaces this one too (the
+    # new value is unknown until then); not for values that stay equivalent.
+    cascades: bool = True
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -79,7 +82,9 @@ REPLACES: Mapping[str, ReplaceRule] = {
         ("kubeconfig",),
         "pulumi-kubernetes DiffConfig: a kubeconfig for another cluster replaces the provider "
         "and so every object it manages",
-        "offline, the kubeconfig changes only when the cluster does",
+        "offline, the kubeconfig changes only when the cluster does; a kubeconfig read "
+        "again for the same cluster keeps the provider",
+        cascades=False,
     ),
     "random:index/randomPassword:RandomPassword": ReplaceRule(
         (

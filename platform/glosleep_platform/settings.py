@@ -519,6 +519,28 @@ def stack_config(stack: str, root: Path = REPO_ROOT, standins: bool = True) -> d
     return out
 
 
+def with_setting(config: Mapping[str, str], key: str, value: Any) -> dict[str, str]:
+    """``config`` (as :func:`stack_config` gives it) with one setting replaced; ``key``
+    is a full key, optionally with a dotted path into a structured value
+    (``glosleep:eks.nodeGroups.0.maxSize``); a missing last key is added."""
+    out = dict(config)
+    top, _, rest = key.partition(".")
+    if not rest:
+        out[top] = value if isinstance(value, str) else json.dumps(value)
+        return out
+    document = json.loads(out.get(top, "{}"))
+    node: Any = document
+    parts = rest.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
+    out[top] = json.dumps(document)
+    return out
+
+
 def load_settings_file(stack: str, root: Path = REPO_ROOT) -> PlatformSettings:
     """The settings a stack's config file gives, without running Pulumi."""
     config = stack_config(stack, root)

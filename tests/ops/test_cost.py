@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,7 @@ from glosleep_ops.cli import main
 from glosleep_ops.cost import estimate, gib
 from glosleep_ops.prices import load, path_for
 from glosleep_ops.resources import Resource, checkout, to_json
-
-ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("platform", "stacks", "apps", "monitoring", "tools")
-COPIED_FILES = ("Pulumi.yaml", "Pulumi.eks.yaml", "Pulumi.kind.yaml", "pyproject.toml", "uv.lock")
+from tests.ops.checkouts import copy_checkout
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
@@ -85,20 +81,10 @@ def test_storage_sizes() -> None:
     assert gib("1Ti") == 1024
 
 
-def _copy_checkout(target: Path) -> Path:
-    ignore = shutil.ignore_patterns("__pycache__", ".mypy_cache", ".pytest_cache")
-    for name in COPIED:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, target / name, ignore=ignore)
-    for name in COPIED_FILES:
-        shutil.copy2(ROOT / name, target / name)
-    return target
-
-
 def test_compare_to_another_checkout_prints_the_difference_and_exits_10(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, eks_dump: Path
 ) -> None:
-    other = _copy_checkout(tmp_path / "main")
+    other = copy_checkout(tmp_path / "main")
     config_file = other / "Pulumi.eks.yaml"
     config = yaml.safe_load(config_file.read_text())
     eks = config["config"]["glosleep:eks"]
@@ -133,7 +119,7 @@ def test_compare_to_another_checkout_prints_the_difference_and_exits_10(
 def test_compare_to_the_same_program_exits_0(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, eks_dump: Path
 ) -> None:
-    other = _copy_checkout(tmp_path / "same")
+    other = copy_checkout(tmp_path / "same")
     code = main(
         ["cost", "--stack", "eks", "--resources", str(eks_dump), "--compare-to", str(other)]
     )

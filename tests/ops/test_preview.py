@@ -1,0 +1,124 @@
+"""glosleep-ops preview: the structural diff of a stack between two git commits, as Markdown."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from glosleep_ops import EXIT_CHANGED, EXIT_OK
+from glosleep_ops.preview import load_run
+from glosleep_platform.graph_diff import diff_runs
+from glosleep_platform.mocks import SECRET_MARKER
+from tests.ops.checkouts import copy_checkout
+
+GIT = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository with two commits: the program, then a config change on kind."""
+    root = copy_checkout(tmp_path_factory.mktemp("preview") / "repo")
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "the program as it is")
+    config_file = root / "Pulumi.kind.yaml"
+    document = yaml.safe_load(config_file.read_text())
+    config = document["config"]
+    config["glosleep:services"]["logLevel"] = "DEBUG"  # ConfigMaps: replaced (immutable)
+    config["glosleep:monitoring"]["exposeGrafana"] = False  # the Grafana route goes
+    config["glosleep:mongodb"]["replicaCount"] = 3  # MONGO_URL (a secret) changes
+    config_file.write_text(yaml.safe_dump(document))
+    _git(root, "commit", "-qam", "debug logs, Grafana private, three MongoDB members")
+    return root
+
+
+def _preview(
+    repo: Path, ref: str, output: Path, stack: str = "kind", *more: str
+) -> tuple[int, str]:
+    # The copy's own glosleep_ops (ahead of this checkout's on the path), so "this
+    # version" is the repository's working tree.
+    paths = os.pathsep.join([str(repo / "platform"), str(repo)])
+    env = {**os.environ, "PYTHONPATH": paths}
+    command = [sys.executable, "-m", "glosleep_ops", "preview", "--stack", stack]
+    result = subprocess.run(
+        [*command, "--compare-to", ref, "--output", str(output), *more],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_preview_against_the_previous_commit_shows_what_the_change_does(
+    repo: Path, tmp_path: Path
+) -> None:
+    code, out = _preview(repo, "HEAD~1", tmp_path / "structural.md")
+    assert code == EXIT_CHANGED
+    assert (tmp_path / "structural.md").read_text() == out
+    assert out.startswith("### Structural preview, stack `kind`: this version against `HEAD~1`")
+    # Deleted: the Grafana HTTPRoute.
+    deleted = out.split("#### Deleted", 1)[1].split("####", 1)[0]
+    assert "**grafana-route**" in deleted
+    # Replaced, with reason, mode and source: every ConfigMap whose LOG_LEVEL changed.
+    replaced = out.split("#### Replaced", 1)[1].split("####", 1)[0]
+    row = next(line for line in replaced.splitlines() if "**order-env**" in line)
+    assert "data.LOG_LEVEL changed | create-before-delete |" in row
+    assert "pulumi-kubernetes forceNew" in row
+    # Changed inputs name their paths; the MongoDB release's replica count is plain.
+    assert "`values.replicaCount`: 1 -> 3" in out
+    # The connection string is a secret: its path shows, its values never do.
+    assert "`stringData.MONGO_URL`: [secret] -> [secret]" in out
+    assert SECRET_MARKER not in out
+    assert "mongodb://" not in out
+
+
+def test_preview_against_the_same_commit_shows_no_change(repo: Path, tmp_path: Path) -> None:
+    # kind's up.sh runs on every `pulumi up` by a per-run trigger: not a change.
+    code, out = _preview(repo, "HEAD", tmp_path / "same.md")
+    assert code == EXIT_OK, out
+    assert "No structural change" in out
+
+
+def test_set_gives_both_versions_the_same_value(repo: Path, tmp_path: Path) -> None:
+    # With the new log level set on both sides, only the other two edits remain.
+    code, out = _preview(
+        repo, "HEAD~1", tmp_path / "set.md", "kind", "--set", "glosleep:services.logLevel=DEBUG"
+    )
+    assert code == EXIT_CHANGED
+    assert "LOG_LEVEL" not in out
+    assert "**grafana-route**" in out
+    assert "`values.replicaCount`: 1 -> 3" in out
+
+
+def test_a_renamed_resource_with_an_alias_is_a_change_not_a_delete_and_create() -> None:
+    base = {
+        "type": "kubernetes:core/v1:Namespace",
+        "inputs": {"metadata": {"name": "glosleep"}},
+        "secret_inputs": [],
+        "custom": True,
+        "parent": "urn:pulumi:kind::glosleep::glosleep:platform:Services::services",
+    }
+    old = load_run("kind", [{**base, "name": "services-namespace"}])
+    moved = {
+        **base,
+        "name": "app-namespace",
+        "parent": "",
+        "request": {
+            "urn": "urn:pulumi:kind::glosleep::kubernetes:core/v1:Namespace::app-namespace",
+            "aliases": [old.resources[0].urn],
+        },
+    }
+    diff = diff_runs(old, load_run("kind", [moved]))
+    assert diff.empty()
