@@ -10,10 +10,12 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit import outbox
+from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404
-from apps.kit.money import price_line
+from apps.kit.money import price_line, totals
 from apps.kit.problems import Conflict, UnprocessableContent
+from apps.kit.security import Principal, Role
 from apps.procurement.metrics import PURCHASE_ORDERS
 from apps.procurement.models import (
     NumberCounter,
@@ -23,7 +25,7 @@ from apps.procurement.models import (
     Supplier,
     SupplyItem,
 )
-from apps.procurement.schemas import POLineIn
+from apps.procurement.schemas import POLineIn, PurchaseOrderCreate, PurchaseOrderUpdate
 
 SOURCE = "procurement"
 
@@ -183,3 +185,119 @@ def receipt_status(lines: list[POLine]) -> POStatus:
     if any(line.received_quantity > 0 for line in lines):
         return POStatus.PARTIALLY_RECEIVED
     return POStatus.SUBMITTED
+
+
+async def create_draft(body: PurchaseOrderCreate, actor: str) -> PurchaseOrder:
+    """A DRAFT priced from the supplier's current terms, with the next yearly number."""
+    supplier = await active_supplier(body.supplier_id)
+    lines = price_lines(supplier, body.lines)
+    now = utcnow()
+    po = PurchaseOrder(
+        number=await next_number(now),
+        supplier_id=supplier.id,
+        supplier_name=supplier.name,
+        promised_lead_time_days=supplier.lead_time_days,
+        lines=lines,
+        notes=body.notes,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        **totals(lines).fields(),
+    )
+    await po.insert()
+    return po
+
+
+async def edit_draft(kit: AppKit, po_id: str, body: PurchaseOrderUpdate) -> PurchaseOrder:
+    """New lines (priced again) or notes for a DRAFT."""
+
+    async def work(session: AsyncClientSession) -> PurchaseOrder:
+        po = await load(po_id, session)
+        check_transition(po, "edit")
+        changes: dict[str, Any] = {}
+        if body.lines is not None:
+            supplier = await active_supplier(po.supplier_id)
+            lines = price_lines(supplier, body.lines)
+            changes = {"lines": lines, **totals(lines).fields()}
+        if "notes" in body.model_fields_set:
+            changes["notes"] = body.notes
+        return await guarded_update(po, changes, session)
+
+    return await kit.database.in_transaction(work)
+
+
+async def submit(
+    kit: AppKit, po_id: str, manager: Principal, approval_threshold_paise: int
+) -> PurchaseOrder:
+    """SUBMITTED, or PENDING_APPROVAL when the total is above the threshold and
+    the submitter is not an admin (an admin's submission counts as approved)."""
+
+    async def work(session: AsyncClientSession) -> PurchaseOrder:
+        po = await load(po_id, session)
+        check_transition(po, "submit")
+        needs_approval = (
+            po.total_paise > approval_threshold_paise and Role.ADMIN not in manager.roles
+        )
+        if needs_approval:
+            return await guarded_update(
+                po, {"status": POStatus.PENDING_APPROVAL, "submitted_by": manager.subject}, session
+            )
+        return await _submitted(po, manager, session, approved=Role.ADMIN in manager.roles)
+
+    po = await kit.database.in_transaction(work)
+    if po.status is POStatus.SUBMITTED:
+        count_event("submitted")
+    return po
+
+
+async def _submitted(
+    po: PurchaseOrder, actor: Principal, session: AsyncClientSession, *, approved: bool
+) -> PurchaseOrder:
+    changes: dict[str, Any] = {"status": POStatus.SUBMITTED, "submitted_at": utcnow()}
+    if po.submitted_by is None:
+        changes["submitted_by"] = actor.subject
+    if approved:
+        changes["approved_by"] = actor.subject
+    po = await guarded_update(po, changes, session)
+    await publish(session, "submitted", po)
+    return po
+
+
+async def approve(kit: AppKit, po_id: str, admin: Principal) -> PurchaseOrder:
+    async def work(session: AsyncClientSession) -> PurchaseOrder:
+        po = await load(po_id, session)
+        check_transition(po, "approve")
+        return await _submitted(po, admin, session, approved=True)
+
+    po = await kit.database.in_transaction(work)
+    count_event("submitted")
+    return po
+
+
+async def _move(
+    kit: AppKit, po_id: str, action: str, changes: dict[str, Any], event: str | None
+) -> PurchaseOrder:
+    """Apply `action`'s changes where the PO's status allows it, publishing `event`."""
+
+    async def work(session: AsyncClientSession) -> PurchaseOrder:
+        po = await load(po_id, session)
+        check_transition(po, action)
+        po = await guarded_update(po, changes, session)
+        if event is not None:
+            await publish(session, event, po)
+        return po
+
+    return await kit.database.in_transaction(work)
+
+
+async def cancel(kit: AppKit, po_id: str) -> PurchaseOrder:
+    changes = {"status": POStatus.CANCELLED, "cancelled_at": utcnow()}
+    po = await _move(kit, po_id, "cancel", changes, "cancelled")
+    count_event("cancelled")
+    return po
+
+
+async def close(kit: AppKit, po_id: str) -> PurchaseOrder:
+    """A partly received PO whose rest will not come."""
+    changes = {"status": POStatus.CLOSED, "closed_at": utcnow()}
+    return await _move(kit, po_id, "close", changes, None)

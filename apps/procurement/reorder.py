@@ -17,6 +17,7 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit.events import Event
+from apps.kit.problems import NotFound
 from apps.procurement.models import (
     OPEN_STATUSES,
     ItemType,
@@ -25,7 +26,14 @@ from apps.procurement.models import (
     Supplier,
     SupplyItem,
 )
-from apps.procurement.schemas import Suggestion, SuggestionLine, SuggestionList
+from apps.procurement.orders import create_draft
+from apps.procurement.schemas import (
+    POLineIn,
+    PurchaseOrderCreate,
+    Suggestion,
+    SuggestionLine,
+    SuggestionList,
+)
 
 NO_VERSION = -1
 
@@ -185,3 +193,20 @@ async def suggestions(supplier_id: str | None = None) -> SuggestionList:
         group.subtotal_paise += quantity * supply.unit_cost_paise
     found = [g for g in grouped.values() if supplier_id in (None, g.supplier_id)]
     return SuggestionList(suggestions=found, unassigned=unassigned)
+
+
+async def draft_from_suggestion(supplier_id: str, actor: str) -> PurchaseOrder:
+    """A draft purchase order of what the supplier's suggestion names now (404
+    when there is nothing to reorder from it)."""
+    found = (await suggestions(supplier_id)).suggestions
+    if not found:
+        raise NotFound(f"Nothing to reorder from supplier {supplier_id} now.")
+    body = PurchaseOrderCreate(
+        supplier_id=supplier_id,
+        lines=[
+            POLineIn(item_type=ItemType.SKU, item=line.sku, quantity=line.quantity)
+            for line in found[0].lines
+        ],
+        notes="From reorder suggestion",
+    )
+    return await create_draft(body, actor)

@@ -11,9 +11,9 @@ import logging
 
 from pymongo.errors import DuplicateKeyError
 
+from apps.inventory.catalogue import save_product
 from apps.inventory.models import Category, Product, Warehouse
-from apps.inventory.routes.catalogue import save_product
-from apps.inventory.routes.stock import apply_receipt
+from apps.inventory.operations import apply_receipt
 from apps.inventory.schemas import ReceiptLine, ReceiptRequest
 from apps.kit.app import AppKit
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
+from apps.inventory import levels, operations
 from apps.inventory.access import AvailabilityReader, Receiver, Staff, WarehouseStaff
-from apps.inventory.metrics import RECEIPTS
-from apps.inventory.models import Movement, MovementKind, Product, StockLevel, Warehouse
+from apps.inventory.models import Movement, MovementKind, StockLevel
 from apps.inventory.routes.catalogue import SkuQuery, sku_list
 from apps.inventory.schemas import (
     KEY_PATTERN,
@@ -26,8 +26,7 @@ from apps.inventory.schemas import (
     TransferRequest,
     WarehouseCode,
 )
-from apps.inventory.stock import StockChange, ensure_levels, run_operation
-from apps.kit.app import AppKit, Kit
+from apps.kit.app import Kit
 from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
@@ -37,11 +36,6 @@ router = APIRouter(prefix="/v1", tags=["stock"])
 
 KeyPath = Annotated[str, Path(pattern=KEY_PATTERN)]
 WarehouseQuery = Annotated[WarehouseCode | None, Query()]
-LOW_STOCK_LIMIT = 1000
-
-
-async def _active_warehouses() -> list[str]:
-    return [w.id for w in await Warehouse.find({"active": True}).to_list()]
 
 
 @router.get(
@@ -55,18 +49,7 @@ async def availability(_: AvailabilityReader, sku: SkuQuery = None) -> Availabil
     skus = sku_list(sku)
     if not skus:
         raise BadRequest("Name at least one sku.", slug="sku-required")
-    active_products = {
-        p.id for p in await Product.find({"_id": {"$in": skus}, "active": True}).to_list()
-    }
-    totals = dict.fromkeys(skus, 0)
-    levels = StockLevel.get_pymongo_collection().find(
-        {
-            "sku": {"$in": sorted(active_products)},
-            "warehouse_code": {"$in": await _active_warehouses()},
-        }
-    )
-    async for level in levels:
-        totals[level["sku"]] += max(0, level["on_hand"] - level["reserved"])
+    totals = await levels.available(skus)
     return AvailabilityList(items=[Availability(sku=s, available=n) for s, n in totals.items()])
 
 
@@ -84,9 +67,9 @@ async def stock_levels(
         query["sku"] = {"$in": skus}
     if warehouse_code is not None:
         query["warehouse_code"] = warehouse_code
-    levels, next_cursor = await keyset_page(StockLevel, query, limit, cursor)
+    found, next_cursor = await keyset_page(StockLevel, query, limit, cursor)
     return Page[LevelOut](
-        items=[LevelOut.of(level.model_dump()) for level in levels], next_cursor=next_cursor
+        items=[LevelOut.of(level.model_dump()) for level in found], next_cursor=next_cursor
     )
 
 
@@ -94,28 +77,7 @@ async def stock_levels(
 async def low_stock(_: Staff, warehouse_code: WarehouseQuery = None) -> Page[LowStockOut]:
     """Active products in active warehouses whose available stock is at or below
     the product's reorder point, lowest first (one page)."""
-    products = {p.id: p for p in await Product.find({"active": True}).to_list()}
-    warehouses = await _active_warehouses()
-    if warehouse_code is not None:
-        warehouses = [w for w in warehouses if w == warehouse_code]
-    found = []
-    async for level in StockLevel.get_pymongo_collection().find(
-        {"warehouse_code": {"$in": warehouses}}
-    ):
-        product = products.get(level["sku"])
-        if product is not None and level["on_hand"] - level["reserved"] <= product.reorder_point:
-            found.append(
-                LowStockOut.model_validate(
-                    {
-                        **LevelOut.of(level).model_dump(),
-                        "name": product.name,
-                        "reorder_point": product.reorder_point,
-                        "reorder_quantity": product.reorder_quantity,
-                    }
-                )
-            )
-    found.sort(key=lambda item: (item.available - item.reorder_point, item.sku))
-    return Page[LowStockOut](items=found[:LOW_STOCK_LIMIT])
+    return Page[LowStockOut](items=await levels.low_stock(warehouse_code))
 
 
 @router.get("/movements", response_model=Page[MovementOut], summary="The movement ledger")
@@ -144,55 +106,8 @@ async def movements(
     )
 
 
-async def _known(skus: list[str], warehouse_codes: list[str], *, to_active: str | None) -> None:
-    """422 for SKUs or warehouses that do not exist (or a destination that is inactive)."""
-    found = {p.id for p in await Product.find({"_id": {"$in": skus}}).to_list()}
-    missing = sorted(set(skus) - found)
-    if missing:
-        raise UnprocessableContent(
-            "Unknown SKU: " + ", ".join(missing), slug="unknown-sku", skus=missing
-        )
-    warehouses = {
-        w.id: w for w in await Warehouse.find({"_id": {"$in": warehouse_codes}}).to_list()
-    }
-    for code in warehouse_codes:
-        if code not in warehouses:
-            raise UnprocessableContent(f"Unknown warehouse {code}.", slug="unknown-warehouse")
-    if to_active is not None and not warehouses[to_active].active:
-        raise UnprocessableContent(f"Warehouse {to_active} is inactive.", slug="warehouse-inactive")
-
-
 def _answer(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
-
-
-async def apply_receipt(
-    kit: AppKit, receipt_id: str, body: ReceiptRequest, actor: str
-) -> tuple[dict[str, Any], bool]:
-    """Add a receipt's lines to on_hand once per receipt id."""
-    content = body.model_dump(mode="json")
-    skus = [line.sku for line in body.lines]
-    await _known(skus, [body.warehouse_code], to_active=body.warehouse_code)
-    await ensure_levels((sku, body.warehouse_code) for sku in skus)
-
-    async def work(change: StockChange) -> dict[str, Any]:
-        for line in body.lines:
-            await change.apply(
-                line.sku, body.warehouse_code, MovementKind.RECEIPT, on_hand_delta=line.quantity
-            )
-        data = {
-            "receipt_id": receipt_id,
-            "reference": body.reference,
-            "warehouse_code": body.warehouse_code,
-            "lines": content["lines"],
-        }
-        await change.emit("stock.received", data)
-        return change.answer(ReceiptOut, receipt_id, content)
-
-    result, created = await run_operation(kit, "receipt", receipt_id, content, actor, work)
-    if created:
-        RECEIPTS.inc()
-    return result, created
 
 
 @router.put(
@@ -210,21 +125,14 @@ async def receive(
 ) -> dict[str, Any]:
     """Adds to on_hand once per receipt id: a retry answers 200 with the first
     result; the same id with other content is 409 receipt-mismatch."""
-    result, created = await apply_receipt(kit, receipt_id, body, principal.subject)
+    result, created = await operations.apply_receipt(kit, receipt_id, body, principal.subject)
     _answer(response, created)
     return result
 
 
-def _insufficient(sku: str, warehouse_code: str) -> Conflict:
-    return Conflict(
-        f"{sku} at {warehouse_code} has too little unreserved stock for this change.",
-        slug="insufficient-stock",
-    )
-
-
 # What an adjustment or a transfer can be refused for (besides its own mismatch).
 STOCK_CHANGE_PROBLEMS = (
-    _insufficient("MAT-ORTHO-Q", "BLR"),
+    operations.insufficient("MAT-ORTHO-Q", "BLR"),
     UnprocessableContent("Unknown SKU: MAT-X", slug="unknown-sku", skus=["MAT-X"]),
     UnprocessableContent("Unknown warehouse XYZ.", slug="unknown-warehouse"),
 )
@@ -247,27 +155,7 @@ async def adjust(
     response: Response,
 ) -> dict[str, Any]:
     """Count corrections, damage and returns change on_hand only, never below reserved."""
-    content = body.model_dump(mode="json")
-    await _known([body.sku], [body.warehouse_code], to_active=None)
-    await ensure_levels([(body.sku, body.warehouse_code)])
-
-    async def work(change: StockChange) -> dict[str, Any]:
-        done = await change.apply(
-            body.sku,
-            body.warehouse_code,
-            MovementKind.ADJUSTMENT,
-            on_hand_delta=body.delta,
-            reason=body.reason.value,
-        )
-        if done is None:
-            raise _insufficient(body.sku, body.warehouse_code)
-        data = {"adjustment_id": adjustment_id, **content}
-        await change.emit("stock.adjusted", data)
-        return change.answer(AdjustmentOut, adjustment_id, content)
-
-    result, created = await run_operation(
-        kit, "adjustment", adjustment_id, content, principal.subject, work
-    )
+    result, created = await operations.adjust(kit, adjustment_id, body, principal.subject)
     _answer(response, created)
     return result
 
@@ -289,31 +177,6 @@ async def transfer(
     kit: Kit,
     response: Response,
 ) -> dict[str, Any]:
-    content = body.model_dump(mode="json")
-    await _known(
-        [body.sku],
-        [body.from_warehouse_code, body.to_warehouse_code],
-        to_active=body.to_warehouse_code,
-    )
-    await ensure_levels([(body.sku, body.from_warehouse_code), (body.sku, body.to_warehouse_code)])
-
-    async def work(change: StockChange) -> dict[str, Any]:
-        out = await change.apply(
-            body.sku,
-            body.from_warehouse_code,
-            MovementKind.TRANSFER_OUT,
-            on_hand_delta=-body.quantity,
-        )
-        if out is None:
-            raise _insufficient(body.sku, body.from_warehouse_code)
-        await change.apply(
-            body.sku, body.to_warehouse_code, MovementKind.TRANSFER_IN, on_hand_delta=body.quantity
-        )
-        await change.emit("stock.transferred", {"transfer_id": transfer_id, **content})
-        return change.answer(TransferOut, transfer_id, content)
-
-    result, created = await run_operation(
-        kit, "transfer", transfer_id, content, principal.subject, work
-    )
+    result, created = await operations.transfer(kit, transfer_id, body, principal.subject)
     _answer(response, created)
     return result

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pymongo.errors import DuplicateKeyError
 
-from apps.kit.clock import utcnow
-from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
 from apps.kit.security import ensure_owner
+from apps.order import distributors
 from apps.order.access import Manager, Reader, Staff
-from apps.order.models import Address, Distributor
+from apps.order.models import Distributor
 from apps.order.schemas import DistributorCreate, DistributorOut, DistributorUpdate, Region
 
 router = APIRouter(prefix="/v1/distributors", tags=["distributors"])
@@ -30,21 +28,7 @@ DistributorPath = Annotated[str, Path(min_length=1, max_length=64)]
     summary="Create a distributor",
 )
 async def create_distributor(body: DistributorCreate, _: Manager) -> Distributor:
-    billing = Address.model_validate(body.billing_address.model_dump())
-    shipping = body.shipping_address or body.billing_address
-    distributor = Distributor(
-        id=body.id,
-        name=body.name,
-        gstin=body.gstin,
-        region=body.region,
-        billing_address=billing,
-        shipping_address=Address.model_validate(shipping.model_dump()),
-    )
-    try:
-        await distributor.insert()
-    except DuplicateKeyError:
-        raise Conflict(f"Distributor {body.id} exists.", slug="distributor-exists") from None
-    return distributor
+    return await distributors.create_distributor(body)
 
 
 @router.get("", response_model=Page[DistributorOut], summary="List distributors")
@@ -66,27 +50,14 @@ async def list_distributors(
     )
 
 
-async def _distributor(distributor_id: str) -> Distributor:
-    return await get_or_404(Distributor, distributor_id, "distributor")
-
-
 @router.get("/{distributor_id}", response_model=DistributorOut, summary="Read a distributor")
 async def read_distributor(distributor_id: DistributorPath, principal: Reader) -> Distributor:
     ensure_owner(principal, distributor_id)
-    return await _distributor(distributor_id)
+    return await distributors.distributor_or_404(distributor_id)
 
 
 @router.patch("/{distributor_id}", response_model=DistributorOut, summary="Update a distributor")
 async def update_distributor(
     distributor_id: DistributorPath, body: DistributorUpdate, _: Manager
 ) -> Distributor:
-    distributor = await _distributor(distributor_id)
-    changes = body.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None:
-            continue
-        is_address = name in ("billing_address", "shipping_address")
-        setattr(distributor, name, Address.model_validate(value) if is_address else value)
-    distributor.updated_at = utcnow()
-    await distributor.save()
-    return distributor
+    return await distributors.update_distributor(distributor_id, body)

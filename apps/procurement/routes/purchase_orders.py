@@ -11,16 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit.app import Kit
-from apps.kit.clock import utcnow
 from apps.kit.listing import keyset_page
-from apps.kit.money import TOTAL_TOO_LARGE, totals
+from apps.kit.money import TOTAL_TOO_LARGE
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict, UnprocessableContent
-from apps.kit.security import Principal, Role
 from apps.procurement import orders
 from apps.procurement.access import Approver, Manager, Reader
 from apps.procurement.models import POStatus, PurchaseOrder
@@ -32,26 +29,6 @@ from apps.procurement.schemas import (
 from apps.procurement.settings import ProcurementSettings
 
 router = APIRouter(prefix="/v1/purchase-orders", tags=["purchase orders"])
-
-
-async def create_draft(body: PurchaseOrderCreate, actor: str) -> PurchaseOrder:
-    supplier = await orders.active_supplier(body.supplier_id)
-    lines = orders.price_lines(supplier, body.lines)
-    now = utcnow()
-    po = PurchaseOrder(
-        number=await orders.next_number(now),
-        supplier_id=supplier.id,
-        supplier_name=supplier.name,
-        promised_lead_time_days=supplier.lead_time_days,
-        lines=lines,
-        notes=body.notes,
-        created_by=actor,
-        created_at=now,
-        updated_at=now,
-        **totals(lines).fields(),
-    )
-    await po.insert()
-    return po
 
 
 LINE_PROBLEMS = (
@@ -81,7 +58,7 @@ TRANSITION_PROBLEMS = (
     summary="Create a draft PO",
 )
 async def create_purchase_order(body: PurchaseOrderCreate, manager: Manager) -> PurchaseOrder:
-    return await create_draft(body, manager.subject)
+    return await orders.create_draft(body, manager.subject)
 
 
 @router.get("", response_model=Page[PurchaseOrderOut], summary="List purchase orders")
@@ -117,19 +94,7 @@ async def read_purchase_order(po_id: str, _: Reader) -> PurchaseOrder:
 async def update_purchase_order(
     po_id: str, body: PurchaseOrderUpdate, _: Manager, kit: Kit
 ) -> PurchaseOrder:
-    async def work(session: AsyncClientSession) -> PurchaseOrder:
-        po = await orders.load(po_id, session)
-        orders.check_transition(po, "edit")
-        changes: dict[str, Any] = {}
-        if body.lines is not None:
-            supplier = await orders.active_supplier(po.supplier_id)
-            lines = orders.price_lines(supplier, body.lines)
-            changes = {"lines": lines, **totals(lines).fields()}
-        if "notes" in body.model_fields_set:
-            changes["notes"] = body.notes
-        return await orders.guarded_update(po, changes, session)
-
-    return await kit.database.in_transaction(work)
+    return await orders.edit_draft(kit, po_id, body)
 
 
 @router.post(
@@ -141,36 +106,7 @@ async def update_purchase_order(
 async def submit_purchase_order(po_id: str, manager: Manager, kit: Kit) -> PurchaseOrder:
     settings = kit.settings
     assert isinstance(settings, ProcurementSettings)
-
-    async def work(session: AsyncClientSession) -> PurchaseOrder:
-        po = await orders.load(po_id, session)
-        orders.check_transition(po, "submit")
-        needs_approval = (
-            po.total_paise > settings.approval_threshold_paise and Role.ADMIN not in manager.roles
-        )
-        if needs_approval:
-            return await orders.guarded_update(
-                po, {"status": POStatus.PENDING_APPROVAL, "submitted_by": manager.subject}, session
-            )
-        return await _submitted(po, manager, session, approved=Role.ADMIN in manager.roles)
-
-    po = await kit.database.in_transaction(work)
-    if po.status is POStatus.SUBMITTED:
-        orders.count_event("submitted")
-    return po
-
-
-async def _submitted(
-    po: PurchaseOrder, actor: Principal, session: AsyncClientSession, *, approved: bool
-) -> PurchaseOrder:
-    changes: dict[str, Any] = {"status": POStatus.SUBMITTED, "submitted_at": utcnow()}
-    if po.submitted_by is None:
-        changes["submitted_by"] = actor.subject
-    if approved:
-        changes["approved_by"] = actor.subject
-    po = await orders.guarded_update(po, changes, session)
-    await orders.publish(session, "submitted", po)
-    return po
+    return await orders.submit(kit, po_id, manager, settings.approval_threshold_paise)
 
 
 @router.post(
@@ -180,14 +116,7 @@ async def _submitted(
     summary="Approve (admin)",
 )
 async def approve_purchase_order(po_id: str, admin: Approver, kit: Kit) -> PurchaseOrder:
-    async def work(session: AsyncClientSession) -> PurchaseOrder:
-        po = await orders.load(po_id, session)
-        orders.check_transition(po, "approve")
-        return await _submitted(po, admin, session, approved=True)
-
-    po = await kit.database.in_transaction(work)
-    orders.count_event("submitted")
-    return po
+    return await orders.approve(kit, po_id, admin)
 
 
 @router.post(
@@ -197,18 +126,7 @@ async def approve_purchase_order(po_id: str, admin: Approver, kit: Kit) -> Purch
     summary="Cancel",
 )
 async def cancel_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrder:
-    async def work(session: AsyncClientSession) -> PurchaseOrder:
-        po = await orders.load(po_id, session)
-        orders.check_transition(po, "cancel")
-        po = await orders.guarded_update(
-            po, {"status": POStatus.CANCELLED, "cancelled_at": utcnow()}, session
-        )
-        await orders.publish(session, "cancelled", po)
-        return po
-
-    po = await kit.database.in_transaction(work)
-    orders.count_event("cancelled")
-    return po
+    return await orders.cancel(kit, po_id)
 
 
 @router.post(
@@ -219,12 +137,4 @@ async def cancel_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrd
 )
 async def close_purchase_order(po_id: str, _: Manager, kit: Kit) -> PurchaseOrder:
     """A partly received PO whose rest will not come."""
-
-    async def work(session: AsyncClientSession) -> PurchaseOrder:
-        po = await orders.load(po_id, session)
-        orders.check_transition(po, "close")
-        return await orders.guarded_update(
-            po, {"status": POStatus.CLOSED, "closed_at": utcnow()}, session
-        )
-
-    return await kit.database.in_transaction(work)
+    return await orders.close(kit, po_id)

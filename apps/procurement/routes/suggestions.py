@@ -7,12 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from apps.kit.problems import NotFound
 from apps.procurement.access import Manager, Reader
-from apps.procurement.models import ItemType, PurchaseOrder
-from apps.procurement.reorder import suggestions
-from apps.procurement.routes.purchase_orders import create_draft
-from apps.procurement.schemas import POLineIn, PurchaseOrderCreate, PurchaseOrderOut, SuggestionList
+from apps.procurement.models import PurchaseOrder
+from apps.procurement.reorder import draft_from_suggestion, suggestions
+from apps.procurement.schemas import PurchaseOrderOut, SuggestionList
 
 router = APIRouter(prefix="/v1/reorder-suggestions", tags=["reorder suggestions"])
 
@@ -31,15 +29,4 @@ async def list_suggestions(_: Reader, supplier_id: SupplierFilter = None) -> Sug
     summary="Turn a supplier's suggestion into a draft purchase order",
 )
 async def order_suggestion(supplier_id: str, manager: Manager) -> PurchaseOrder:
-    found = (await suggestions(supplier_id)).suggestions
-    if not found:
-        raise NotFound(f"Nothing to reorder from supplier {supplier_id} now.")
-    body = PurchaseOrderCreate(
-        supplier_id=supplier_id,
-        lines=[
-            POLineIn(item_type=ItemType.SKU, item=line.sku, quantity=line.quantity)
-            for line in found[0].lines
-        ],
-        notes="From reorder suggestion",
-    )
-    return await create_draft(body, manager.subject)
+    return await draft_from_suggestion(supplier_id, manager.subject)

@@ -5,23 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pymongo.errors import DuplicateKeyError
 
-from apps.kit.clock import utcnow
-from apps.kit.documents import get_or_404
 from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import Conflict, UnprocessableContent
+from apps.kit.problems import Conflict
+from apps.procurement import suppliers
 from apps.procurement.access import Manager, Reader
-from apps.procurement.models import ItemType, Supplier, SupplyItem
+from apps.procurement.models import ItemType, Supplier
 from apps.procurement.schemas import SupplierCreate, SupplierOut, SupplierUpdate
 
 router = APIRouter(prefix="/v1/suppliers", tags=["suppliers"])
-
-
-def _taken(gstin: str) -> Conflict:
-    return Conflict(f"A supplier with GSTIN {gstin} exists.", slug="gstin-taken")
 
 
 @router.post(
@@ -34,15 +28,7 @@ def _taken(gstin: str) -> Conflict:
     summary="Add a supplier",
 )
 async def create_supplier(body: SupplierCreate, _: Manager) -> Supplier:
-    supplier = Supplier(
-        **body.model_dump(exclude={"supplies"}),
-        supplies=[SupplyItem(**item.model_dump()) for item in body.supplies],
-    )
-    try:
-        await supplier.insert()
-    except DuplicateKeyError:
-        raise _taken(body.gstin) from None
-    return supplier
+    return await suppliers.create_supplier(body)
 
 
 @router.get("", response_model=Page[SupplierOut], summary="List suppliers")
@@ -70,13 +56,9 @@ async def list_suppliers(
     )
 
 
-async def _supplier(supplier_id: str) -> Supplier:
-    return await get_or_404(Supplier, supplier_id, "supplier")
-
-
 @router.get("/{supplier_id}", response_model=SupplierOut, summary="Read a supplier")
 async def read_supplier(supplier_id: str, _: Reader) -> Supplier:
-    return await _supplier(supplier_id)
+    return await suppliers.supplier_or_404(supplier_id)
 
 
 @router.patch(
@@ -88,15 +70,4 @@ async def read_supplier(supplier_id: str, _: Reader) -> Supplier:
     summary="Update a supplier",
 )
 async def update_supplier(supplier_id: str, body: SupplierUpdate, _: Manager) -> Supplier:
-    supplier = await _supplier(supplier_id)
-    changes = body.model_dump(exclude_unset=True, exclude={"supplies"})
-    for field in ("name", "contact_name", "contact_email", "lead_time_days", "active"):
-        if field in changes and changes[field] is None:
-            raise UnprocessableContent(f"{field} cannot be null.")
-    for field, value in changes.items():
-        setattr(supplier, field, value)
-    if body.supplies is not None:
-        supplier.supplies = [SupplyItem(**item.model_dump()) for item in body.supplies]
-    supplier.updated_at = utcnow()
-    await supplier.save()
-    return supplier
+    return await suppliers.update_supplier(supplier_id, body)
