@@ -195,6 +195,7 @@ def test_nodes_and_images_follow_the_node_architecture(eks_run: OfflineRun) -> N
                     **mongodb,
                     "imageRepository": "example/mongodb-multiarch",
                     "osShellRepository": "example/os-shell-multiarch",
+                    "tlsImageRepository": "example/nginx-multiarch",
                 }
             ),
         },
