@@ -57,7 +57,7 @@ soak: install ## Mixed workload with a kill -9 of a random service every minute,
 	SOAK_SECONDS=$${SOAK_SECONDS:-600} $(BIN)/pytest tests/soak -q -s
 
 .PHONY: test-images
-test-images: install ## Build every service image and run it with podman (tests/images; docs/images.md)
+test-images: install ## Build every service image and run it with podman, or Docker without podman (tests/images; docs/images.md)
 	$(BIN)/pytest tests/images
 
 bench: install ## The order benchmark on the embedded database (docs/benchmarks.md); ARGS="--clients 16 --seconds 30 --rounds 3"

@@ -7,7 +7,9 @@
 #   - Debian packages the tests install themselves when missing, with apt-get, which
 #     needs root or sudo: podman, runc, debootstrap, docker-compose (the image tests,
 #     tools/podman-setup.sh) and prometheus, promtool (the monitoring tests,
-#     tools/install-prometheus.sh).
+#     tools/install-prometheus.sh);
+#   - or, for the image tests, a running Docker engine with Compose where podman is not
+#     installed (tests/images/engine.py makes the choice, here and in the tests).
 # Exit 0 when all is there or can be installed; 2 with the list otherwise.
 set -uo pipefail
 
@@ -27,15 +29,29 @@ if [[ "$uid" != "0" ]] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev
     can_sudo=1
 fi
 image_tools=()
-for tool in podman runc debootstrap docker-compose; do
-    command -v "$tool" >/dev/null 2>&1 || image_tools+=("$tool")
-done
+engine=podman
+if command -v "$python" >/dev/null 2>&1; then
+    engine="$("$python" "$(dirname "$0")/../tests/images/engine.py" 2>&1)" || {
+        problems+=("$engine")
+        engine=podman
+    }
+fi
+if [[ "$engine" == docker ]]; then
+    # Docker needs no install and no root; only Compose for the compose.yaml check.
+    if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+        problems+=("Docker Compose for the image tests (the compose.yaml check): the docker compose plugin or docker-compose")
+    fi
+else
+    for tool in podman runc debootstrap docker-compose; do
+        command -v "$tool" >/dev/null 2>&1 || image_tools+=("$tool")
+    done
+fi
 monitoring_tools=()
 for tool in prometheus promtool; do
     command -v "$tool" >/dev/null 2>&1 || monitoring_tools+=("$tool")
 done
 if ((${#image_tools[@]})) && [[ "$uid" != "0" && "$can_sudo" != "1" ]]; then
-    problems+=("${image_tools[*]} for the image tests (tests/images): install them (Debian: apt-get install podman runc debootstrap docker-compose), or give this user sudo, or run as root")
+    problems+=("${image_tools[*]} for the image tests (tests/images): install them (Debian: apt-get install podman runc debootstrap docker-compose), or give this user sudo, or run as root, or start a Docker engine (used when podman is not installed)")
 fi
 if ((${#monitoring_tools[@]})) && [[ "$uid" != "0" && "$can_sudo" != "1" ]]; then
     problems+=("${monitoring_tools[*]} for the monitoring tests (tests/monitoring): install Debian's prometheus package, or give this user sudo, or run as root")

@@ -19,16 +19,16 @@ import yaml
 from apps.auth.settings import AuthSettings
 from apps.devstack.stack import SERVICE_ACCOUNTS, SERVICES
 from apps.kit.settings import ServiceSettings
-from tests.images.podman import ROOT, Podman, built_services
+from tests.images.containers import ROOT, Engine, built_services
 
 COMPOSE_FILE = ROOT / "compose.yaml"
 ENV_EXAMPLE = ROOT / ".env.example"
 
 
-def compose_config(env_file: Path) -> subprocess.CompletedProcess[str]:
+def compose_config(engine: Engine, env_file: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            "docker-compose",
+            *engine.compose_command(),
             "--project-directory",
             str(ROOT),
             "--env-file",
@@ -45,28 +45,28 @@ def compose_config(env_file: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def rendered(podman: Podman) -> dict[str, Any]:
+def rendered(engine: Engine) -> dict[str, Any]:
     """The file as Compose resolves it with the documented .env.example values
-    (the `podman` fixture's setup script also installs docker-compose)."""
-    result = compose_config(ENV_EXAMPLE)
+    (with podman, the `engine` fixture's setup script also installs docker-compose)."""
+    result = compose_config(engine, ENV_EXAMPLE)
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = yaml.safe_load(result.stdout)
     return config
 
 
-def test_secrets_must_come_from_an_env_file(podman: Podman, tmp_path: Path) -> None:
+def test_secrets_must_come_from_an_env_file(engine: Engine, tmp_path: Path) -> None:
     empty = tmp_path / "empty.env"
     empty.write_text("")
-    result = compose_config(empty)
+    result = compose_config(engine, empty)
     assert result.returncode != 0
     assert "copy .env.example to .env" in result.stderr
 
 
-def test_production_like_settings_cannot_turn_dev_mode_on(podman: Podman, tmp_path: Path) -> None:
+def test_production_like_settings_cannot_turn_dev_mode_on(engine: Engine, tmp_path: Path) -> None:
     """No service gets DEV_MODE, even from an .env file or a shell that sets it."""
     env_file = tmp_path / "dev.env"
     env_file.write_text(ENV_EXAMPLE.read_text() + "DEV_MODE=true\n")
-    result = compose_config(env_file)
+    result = compose_config(engine, env_file)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     for service in SERVICES:

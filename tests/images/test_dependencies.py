@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.images import lock
+from tests.images.containers import DOCKERFILE, ROOT, built_services
 from tests.images.image_facts import SitePackages, source_imports
-from tests.images.podman import DOCKERFILE, ROOT, built_services
 
 SERVICES = built_services()
 HOST_SITE = Path(sysconfig.get_paths()["purelib"])

@@ -1,5 +1,6 @@
-"""The service images, built with podman from the unchanged apps/Dockerfile on a local
-stand-in base, then run as their non-root user on a read-only root filesystem against
+"""The service images, built with podman (or Docker, tests/images/engine.py) from the
+unchanged apps/Dockerfile on a local stand-in base (Docker: the official one), then
+run as their non-root user on a read-only root filesystem against
 the test database: ready, serving tokens across containers, stopping cleanly on SIGTERM."""
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from pymongo import MongoClient
 
 from apps.devstack.stack import LocalStack, StackConfig
 from tests.images import lock
-from tests.images.podman import (
+from tests.images.containers import (
     DOCKERFILE,
     MAX_ADDED_BYTES,
     ROOT,
-    Podman,
+    Engine,
     built_services,
     git,
     project_version,
@@ -64,8 +65,8 @@ def test_every_service_with_code_gets_an_image() -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_image_metadata(podman: Podman, images: Mapping[str, str], service: str) -> None:
-    image = json.loads(podman("image", "inspect", images[service]).stdout)[0]
+def test_image_metadata(engine: Engine, images: Mapping[str, str], service: str) -> None:
+    image = engine.inspect_image(images[service])
     config = image["Config"]
     assert config["User"] == "10001:10001"
     assert config["Entrypoint"] == ["python", "-m", "glosleep_service"]  # exec form
@@ -88,11 +89,11 @@ def test_image_metadata(podman: Podman, images: Mapping[str, str], service: str)
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_image_contents(podman: Podman, images: Mapping[str, str], service: str) -> None:
+def test_image_contents(engine: Engine, images: Mapping[str, str], service: str) -> None:
     """Checked as the image's own user, on a writable root, so permissions decide."""
     wanted = sorted(lock.declared(service))
     command = ["python", "-c", FACTS_SCRIPT, *wanted]
-    result = podman("run", "--rm", "--entrypoint", command[0], images[service], *command[1:])
+    result = engine("run", "--rm", "--entrypoint", command[0], images[service], *command[1:])
     facts = json.loads(result.stdout)
     assert (facts["uid"], facts["gid"]) == (10001, 10001)
     # The suite runs on this Python too (pyproject: requires-python).
@@ -117,7 +118,7 @@ def test_image_contents(podman: Podman, images: Mapping[str, str], service: str)
 
 
 def test_the_analytics_image_keeps_the_aws_clients_its_export_needs(
-    podman: Podman, images: Mapping[str, str]
+    engine: Engine, images: Mapping[str, str]
 ) -> None:
     """The Dockerfile cuts botocore's API models to S3 (the export) and STS (web-identity
     credentials in the cluster); both clients still build, and nothing else is kept."""
@@ -128,27 +129,26 @@ def test_the_analytics_image_keeps_the_aws_clients_its_export_needs(
         "data = pathlib.Path(botocore.__file__).parent / 'data'\n"
         "print(sorted(p.name for p in data.iterdir() if p.is_dir()))\n"
     )
-    result = podman("run", "--rm", "--entrypoint", "python", images["analytics"], "-c", script)
+    result = engine("run", "--rm", "--entrypoint", "python", images["analytics"], "-c", script)
     assert result.stdout.split() == ["['s3',", "'sts']"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_image_adds_less_than_the_size_limit(
-    podman: Podman, images: Mapping[str, str], service: str
+    engine: Engine, images: Mapping[str, str], service: str
 ) -> None:
     images[service]  # built (or found) now, measured by the build
-    report = podman.reports[service]
+    report = engine.reports[service]
     assert report.added_bytes < MAX_ADDED_BYTES, (
         f"glosleep/{service} adds {report.added_bytes / 1e6:.1f} MB over its base"
     )
 
 
-def test_images_share_all_but_their_own_layers(podman: Podman, images: Mapping[str, str]) -> None:
+def test_images_share_all_but_their_own_layers(engine: Engine, images: Mapping[str, str]) -> None:
     """The base and the user are one set of layers for all images; each image's own are
     its virtual environment (its dependency group) and its code."""
     layers = {
-        service: json.loads(podman("image", "inspect", tag).stdout)[0]["RootFS"]["Layers"]
-        for service, tag in images.items()
+        service: engine.inspect_image(tag)["RootFS"]["Layers"] for service, tag in images.items()
     }
     shared = {tuple(found[:-2]) for found in layers.values()}
     assert len(shared) == 1, layers
@@ -177,23 +177,21 @@ def _container_name(service: str) -> str:
 
 
 def _start(
-    podman: Podman, images: Mapping[str, str], stack: LocalStack, service: str, tmp: Path
+    engine: Engine, images: Mapping[str, str], stack: LocalStack, service: str, tmp: Path
 ) -> str:
     name = _container_name(service)
-    podman("rm", "--force", name, check=False)
+    engine("rm", "--force", name, check=False)
     env = stack.env_for(service)
     # The kit's own drain period on SIGTERM, not the fast one `make dev` uses.
     env.pop("SHUTDOWN_DRAIN_SECONDS", None)
     env |= {"PORT": str(stack.ports[service]), "HOST": "127.0.0.1"}
     env_file = tmp / f"{service}.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
-    podman(
+    engine(
         "run",
         "--detach",
         f"--name={name}",
-        "--read-only",
-        "--read-only-tmpfs=false",
-        "--tmpfs=/tmp:rw,size=64m,mode=1777",
+        *engine.read_only_options(),
         "--cap-drop=ALL",
         "--security-opt=no-new-privileges",
         "--network=host",
@@ -205,17 +203,17 @@ def _start(
 
 @pytest.fixture(scope="module")
 def auth_container(
-    podman: Podman,
+    engine: Engine,
     images: Mapping[str, str],
     stack: LocalStack,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    name = _start(podman, images, stack, "auth", tmp_path_factory.mktemp("env"))
+    name = _start(engine, images, stack, "auth", tmp_path_factory.mktemp("env"))
     try:
-        wait_ready(podman, name, stack.url("auth"))
+        wait_ready(engine, name, stack.url("auth"))
         yield name
     finally:
-        podman("rm", "--force", name, check=False)
+        engine("rm", "--force", name, check=False)
 
 
 def _service_token(stack: LocalStack) -> str:
@@ -233,23 +231,23 @@ def _service_token(stack: LocalStack) -> str:
 
 @pytest.mark.parametrize("service", RUN_ORDER)
 def test_container_serves_read_only_and_stops_on_sigterm(
-    podman: Podman,
+    engine: Engine,
     images: Mapping[str, str],
     stack: LocalStack,
     auth_container: str,
     tmp_path: Path,
     service: str,
 ) -> None:
-    name = auth_container if service == "auth" else _start(podman, images, stack, service, tmp_path)
+    name = auth_container if service == "auth" else _start(engine, images, stack, service, tmp_path)
     url = stack.url(service)
     try:
-        wait_ready(podman, name, url)
-        assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
-        write = podman("exec", name, "touch", "/app/apps/written", check=False)
+        wait_ready(engine, name, url)
+        assert engine("exec", name, "id", "-u").stdout.strip() == "10001"
+        write = engine("exec", name, "touch", "/app/apps/written", check=False)
         assert write.returncode != 0
         assert "Read-only file system" in write.stderr
         # The image's HEALTHCHECK command works in the running container.
-        assert podman("healthcheck", "run", name, check=False).returncode == 0
+        assert engine.healthcheck(name).returncode == 0
         metrics = httpx.get(url + "/metrics", timeout=5.0)
         assert metrics.status_code == 200
         assert "http_requests_total" in metrics.text
@@ -263,12 +261,12 @@ def test_container_serves_read_only_and_stops_on_sigterm(
             assert answer.status_code == 200, answer.text
 
         started = time.monotonic()
-        podman("kill", "--signal=TERM", name)
-        code = podman("wait", name, timeout=STOP_LIMIT_SECONDS + 5).stdout.strip()
+        engine("kill", "--signal=TERM", name)
+        code = engine("wait", name, timeout=STOP_LIMIT_SECONDS + 5).stdout.strip()
         elapsed = time.monotonic() - started
-        logs = podman.logs(name)
+        logs = engine.logs(name)
         assert code == "0", f"exit code {code}:\n{logs}"
         assert elapsed < STOP_LIMIT_SECONDS, f"stopped after {elapsed:.1f} s"
         assert "Application shutdown complete" in logs
     finally:
-        podman("rm", "--force", name, check=False)
+        engine("rm", "--force", name, check=False)
