@@ -109,13 +109,11 @@ def _preview(args: Any) -> int:
     from glosleep_ops import preview
 
     settings = dict(preview.parse_setting(text) for text in args.set)
-    with checkout(args.compare_to) as other:
-        diff = preview.preview(args.stack, other, settings=settings)
-    text = preview.markdown(args.stack, diff, args.compare_to)
+    code, text = preview.run(args.stack, args.compare_to, settings)
     sys.stdout.write(text)
     if args.output is not None:
         args.output.write_text(text)
-    return EXIT_OK if diff.empty() else EXIT_CHANGED
+    return code
 
 
 def _redact(args: Any) -> int:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from glosleep_ops.resources import REPO_ROOT, OpsError, run_in_checkout
+from glosleep_ops import EXIT_CHANGED, EXIT_OK
+from glosleep_ops.resources import REPO_ROOT, OpsError, checkout, run_in_checkout
 from glosleep_platform.graph_diff import GraphDiff, diff_runs
 from glosleep_platform.mocks import RequestFacts
 from glosleep_platform.offline import DeclaredResource, OfflineRun
@@ -131,3 +132,13 @@ def markdown(stack: str, diff: GraphDiff, base_label: str) -> str:
         "known only after deploy, and anything outside the program, are not shown._\n"
     )
     return diff.to_markdown(title) + footer
+
+
+def run(
+    stack: str, compare_to: str, settings: Mapping[str, Any], root: Path = REPO_ROOT
+) -> tuple[int, str]:
+    """The command: the Markdown for ``root`` against ``compare_to`` (a git ref of
+    ``root``'s repository, or another checkout), and the exit code (10: changed)."""
+    with checkout(compare_to, root) as other:
+        diff = preview(stack, other, root, settings)
+    return (EXIT_OK if diff.empty() else EXIT_CHANGED), markdown(stack, diff, compare_to)

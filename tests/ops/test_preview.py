@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from glosleep_ops import EXIT_CHANGED, EXIT_OK
-from glosleep_ops.preview import load_run
+from glosleep_ops import EXIT_CHANGED, EXIT_ERROR, EXIT_OK
+from glosleep_ops.cli import main
+from glosleep_ops.preview import load_run, parse_setting, run
 from glosleep_platform.graph_diff import diff_runs
 from glosleep_platform.mocks import SECRET_MARKER
 from tests.ops.checkouts import copy_checkout
@@ -41,32 +40,14 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _preview(
-    repo: Path, ref: str, output: Path, stack: str = "kind", *more: str
-) -> tuple[int, str]:
-    # The copy's own glosleep_ops (ahead of this checkout's on the path), so "this
-    # version" is the repository's working tree.
-    paths = os.pathsep.join([str(repo / "platform"), str(repo)])
-    env = {**os.environ, "PYTHONPATH": paths}
-    command = [sys.executable, "-m", "glosleep_ops", "preview", "--stack", stack]
-    result = subprocess.run(
-        [*command, "--compare-to", ref, "--output", str(output), *more],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
+def _preview(repo: Path, ref: str, stack: str = "kind", *sets: str) -> tuple[int, str]:
+    """The command as the workflow runs it, with the throw-away repository as this checkout."""
+    return run(stack, ref, dict(parse_setting(text) for text in sets), root=repo)
 
 
-def test_preview_against_the_previous_commit_shows_what_the_change_does(
-    repo: Path, tmp_path: Path
-) -> None:
-    code, out = _preview(repo, "HEAD~1", tmp_path / "structural.md")
+def test_preview_against_the_previous_commit_shows_what_the_change_does(repo: Path) -> None:
+    code, out = _preview(repo, "HEAD~1")
     assert code == EXIT_CHANGED
-    assert (tmp_path / "structural.md").read_text() == out
     assert out.startswith("### Structural preview, stack `kind`: this version against `HEAD~1`")
     # Deleted: the Grafana HTTPRoute.
     deleted = out.split("#### Deleted", 1)[1].split("####", 1)[0]
@@ -84,18 +65,16 @@ def test_preview_against_the_previous_commit_shows_what_the_change_does(
     assert "mongodb://" not in out
 
 
-def test_preview_against_the_same_commit_shows_no_change(repo: Path, tmp_path: Path) -> None:
+def test_preview_against_the_same_commit_shows_no_change(repo: Path) -> None:
     # kind's up.sh runs on every `pulumi up` by a per-run trigger: not a change.
-    code, out = _preview(repo, "HEAD", tmp_path / "same.md")
+    code, out = _preview(repo, "HEAD")
     assert code == EXIT_OK, out
     assert "No structural change" in out
 
 
-def test_set_gives_both_versions_the_same_value(repo: Path, tmp_path: Path) -> None:
+def test_set_gives_both_versions_the_same_value(repo: Path) -> None:
     # With the new log level set on both sides, only the other two edits remain.
-    code, out = _preview(
-        repo, "HEAD~1", tmp_path / "set.md", "kind", "--set", "glosleep:services.logLevel=DEBUG"
-    )
+    code, out = _preview(repo, "HEAD~1", "kind", "glosleep:services.logLevel=DEBUG")
     assert code == EXIT_CHANGED
     assert "LOG_LEVEL" not in out
     assert "**grafana-route**" in out
@@ -122,3 +101,13 @@ def test_a_renamed_resource_with_an_alias_is_a_change_not_a_delete_and_create() 
     }
     diff = diff_runs(old, load_run("kind", [moved]))
     assert diff.empty()
+
+
+def test_the_command_line_names_a_bad_ref_and_a_bad_setting(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["preview", "--stack", "kind", "--compare-to", "no-such-ref-anywhere"]
+    assert main(argv) == EXIT_ERROR
+    assert "no-such-ref-anywhere" in capsys.readouterr().err
+    assert main([*argv[:4], str(tmp_path), "--set", "no-equals-sign"]) == EXIT_ERROR
+    assert "expected KEY=VALUE" in capsys.readouterr().err
