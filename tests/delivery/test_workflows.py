@@ -1,4 +1,5 @@
-"""The GitHub workflows: actionlint + shellcheck clean, and the repository's own policy."""
+"""The GitHub workflows: actionlint + shellcheck + zizmor clean, and the repository's own
+policy."""
 
 from __future__ import annotations
 
@@ -60,6 +61,30 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     checked = lint_workflows.shellcheck([bad])
     assert any("SC2086" in f for f in checked)  # unquoted $TARGET
     assert lint_workflows.main([str(bad)]) == 1
+
+
+def test_zizmor_finds_nothing_in_the_workflows_and_actions() -> None:
+    """The security audit over .github (workflows and this repository's own actions);
+    what it reports that we keep is ignored, with the reason, in .github/zizmor.yml."""
+    assert lint_workflows.zizmor([ROOT / ".github"]) == []
+
+
+def test_zizmor_catches_an_unsafe_workflow(tmp_path: Path) -> None:
+    bad = tmp_path / "unsafe.yml"
+    bad.write_text(
+        "on: pull_request_target\n"
+        "permissions: {}\n"
+        "jobs:\n"
+        "  a:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
+    )
+    found = "\n".join(lint_workflows.zizmor([bad]))
+    assert "[zizmor dangerous-triggers]" in found
+    assert "[zizmor unpinned-uses]" in found
+    assert f"{bad}:8: code injection via template expansion" in found
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
