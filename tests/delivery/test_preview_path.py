@@ -92,6 +92,11 @@ def test_deploys_preview_with_the_policy_pack_before_up() -> None:
         runs = "\n".join(str(step.get("run", "")) for step in job["steps"])
         assert command in runs
         assert "--policy-pack platform/policy" in runs
+    uses = [str(step.get("uses", "")) for step in up["steps"]]
+    qemu = next(i for i, u in enumerate(uses) if "setup-qemu-action" in u)
+    assert qemu < next(i for i, u in enumerate(uses) if "setup-buildx-action" in u), (
+        "arm64 nodes: the deploy builds arm64 images on an amd64 runner"
+    )
     kind = "\n".join(
         str(s.get("run", "")) for s in workflow("kind-e2e.yml")["jobs"]["e2e"]["steps"]
     )
