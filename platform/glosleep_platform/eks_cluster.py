@@ -90,7 +90,11 @@ class EksCluster(pulumi.ComponentResource):
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=SUPPORT_TYPE),
             tags=tags,
             cluster_tags=self._tagged("cluster"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            # A replacement (new subnets: vpcCidr, availabilityZones) reuses the fixed
+            # name, so the old cluster must go first.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[log_group], delete_before_replace=True
+            ),
         )
         # The configured name, resolved only once the cluster exists, so everything
         # that names the cluster waits for it (the component's own outputs are opaque

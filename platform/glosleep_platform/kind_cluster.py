@@ -44,10 +44,14 @@ class KindCluster(pulumi.ComponentResource):
             create="bash platform/kind/up.sh",
             delete="bash platform/kind/down.sh",
             environment=environment,
-            # Recreate the cluster when its config or node image changes: the old one
-            # is deleted first, or the new up.sh would find it, keep it, and the old
+            # Recreate the cluster when its config, node image, name or registry change
+            # (an update would run the new up.sh and orphan the old cluster). The old
+            # one is deleted first, or the new up.sh would find it, keep it, and the old
             # resource's down.sh would then delete it (create-before-delete).
-            triggers=[hashlib.sha256(config_text).hexdigest(), settings.node_image],
+            triggers=[
+                hashlib.sha256(config_text).hexdigest(),
+                *(f"{key}={value}" for key, value in sorted(environment.items())),
+            ],
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         # Runs up.sh on every `pulumi up` (it is idempotent and has no delete), so a

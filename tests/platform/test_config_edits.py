@@ -14,6 +14,8 @@ from tests.platform.helpers import STACKS, offline
 MUST_REPLACE: dict[tuple[str, str], str] = {
     ("kind", "glosleep:kind.nodeImage"): "a new node image is a new Kind cluster",
     ("kind", "glosleep:kind.configPath"): "a new cluster config is a new Kind cluster",
+    ("kind", "glosleep:kind.clusterName"): "another name is another Kind cluster",
+    ("kind", "glosleep:kind.registryPort"): "the registry's port is set when its container starts",
     ("eks", "glosleep:eks.vpcCidr"): "a new VPC: new subnets, so a new EKS cluster",
     ("eks", "glosleep:eks.availabilityZones"): "subnets are laid out per zone: new subnets",
 }
