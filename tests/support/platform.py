@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 from pymongo import MongoClient
 
 from apps.devstack.ports import free_port
@@ -16,6 +18,8 @@ from apps.devstack.processes import ServiceProcess
 from apps.devstack.stack import LocalStack, StackConfig
 
 ADMIN_EMAIL = "admin@tests.glosleep.test"
+# Log in again when a cached token has less than this left.
+TOKEN_MARGIN_SECONDS = 60
 TEST_CLIENT_ID = "svc-test"
 ALL_SCOPES = ["catalog:read", "inventory:reserve", "inventory:receive", "events:read"]
 
@@ -83,10 +87,20 @@ class Platform:
         body: dict[str, Any] = response.json()
         return body
 
+    def _cached_token(self, key: str, email: str, password: str) -> str:
+        """A cached access token, logged in again when it has under a minute left: a
+        slow run (a loaded machine) outlives the 15-minute token lifetime."""
+        token = self._tokens.get(key)
+        if token is not None:
+            claims = jwt.decode(token, options={"verify_signature": False})
+            if claims["exp"] - time.time() > TOKEN_MARGIN_SECONDS:
+                return token
+        token = str(self.login(email, password)["access_token"])
+        self._tokens[key] = token
+        return token
+
     def admin_token(self) -> str:
-        if "admin" not in self._tokens:
-            self._tokens["admin"] = self.login(ADMIN_EMAIL, self.admin_password)["access_token"]
-        return self._tokens["admin"]
+        return self._cached_token("admin", ADMIN_EMAIL, self.admin_password)
 
     def create_user(
         self, role: str, *, distributor_id: str | None = None, email: str | None = None
@@ -110,13 +124,12 @@ class Platform:
     def token(self, role: str, *, distributor_id: str | None = None) -> str:
         """An access token for a (cached) user of `role`."""
         key = f"{role}:{distributor_id}"
-        if key not in self._tokens:
-            if role == "admin" and distributor_id is None:
-                return self.admin_token()
-            user = self.create_user(role, distributor_id=distributor_id)
-            self._users[key] = user
-            self._tokens[key] = self.login(user["email"], user["password"])["access_token"]
-        return self._tokens[key]
+        if role == "admin" and distributor_id is None:
+            return self.admin_token()
+        if key not in self._users:
+            self._users[key] = self.create_user(role, distributor_id=distributor_id)
+        user = self._users[key]
+        return self._cached_token(key, user["email"], user["password"])
 
     def service_token(self, scopes: list[str] | None = None) -> str:
         data = {"grant_type": "client_credentials"}
