@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apps.inventory.models import Product, StockLevel, Warehouse
 from apps.inventory.schemas import LevelOut, LowStockOut
+from apps.kit.listing import keyset_page
 
 LOW_STOCK_LIMIT = 1000
 
@@ -56,3 +59,15 @@ async def low_stock(warehouse_code: str | None) -> list[LowStockOut]:
             )
     found.sort(key=lambda item: (item.available - item.reorder_point, item.sku))
     return found[:LOW_STOCK_LIMIT]
+
+
+async def level_page(
+    skus: list[str] | None, warehouse_code: str | None, limit: int, cursor: str | None
+) -> tuple[list[StockLevel], str | None]:
+    """Levels of these SKUs (all without), in one warehouse (all without)."""
+    query: dict[str, Any] = {}
+    if skus is not None:
+        query["sku"] = {"$in": skus}
+    if warehouse_code is not None:
+        query["warehouse_code"] = warehouse_code
+    return await keyset_page(StockLevel, query, limit, cursor)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apps.kit.clock import utcnow
 from apps.kit.documents import get_or_404, insert_new
+from apps.kit.listing import keyset_page
 from apps.kit.problems import Conflict, UnprocessableContent
-from apps.procurement.models import Supplier, SupplyItem
+from apps.procurement.models import ItemType, Supplier, SupplyItem
 from apps.procurement.schemas import SupplierCreate, SupplierUpdate
 
 REQUIRED = ("name", "contact_name", "contact_email", "lead_time_days", "active")
@@ -41,3 +44,24 @@ async def update_supplier(supplier_id: str, body: SupplierUpdate) -> Supplier:
     supplier.updated_at = utcnow()
     await supplier.save()
     return supplier
+
+
+async def supplier_page(
+    active: bool | None,
+    item_type: ItemType | None,
+    item: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Supplier], str | None]:
+    """Suppliers, those that supply `item` (of `item_type`) when named."""
+    query: dict[str, Any] = {}
+    if active is not None:
+        query["active"] = active
+    if item is not None or item_type is not None:
+        match: dict[str, Any] = {}
+        if item is not None:
+            match["item"] = item.strip()
+        if item_type is not None:
+            match["item_type"] = str(item_type)
+        query["supplies"] = {"$elemMatch": match}
+    return await keyset_page(Supplier, query, limit, cursor)

@@ -5,6 +5,7 @@ file names for the same jobs, role and scope requirements declared once per serv
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from apps.devstack.stack import SERVICES
@@ -89,12 +90,14 @@ DATABASE_CALLS = {
     "with_transaction",
 }
 DATABASE_MODULES = ("beanie", "pymongo", "motor", "apps.kit.database", "apps.kit.outbox")
+QUERY_OPERATOR = re.compile(r"^\$[a-zA-Z]+$")  # $in, $gte, $elemMatch, $set ...
 
 
 def database_work(path: Path) -> list[str]:
     """What in a route module talks to the database itself: an import of a database
     library (or of the kit's transaction and outbox modules), a call of a query,
-    write or transaction method, or `.get(...)` on one of the service's documents."""
+    write or transaction method, `.get(...)` on one of the service's documents, or a
+    MongoDB query operator (a query built in the route)."""
     tree = ast.parse(path.read_text(), str(path))
     documents: set[str] = set()
     found: list[tuple[int, str]] = []
@@ -109,6 +112,10 @@ def database_work(path: Path) -> list[str]:
                 if alias.name.startswith(DATABASE_MODULES):
                     found.append((node.lineno, f"imports {alias.name}"))
     for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            operator = QUERY_OPERATOR.match(node.value)
+            if operator:
+                found.append((node.lineno, f"names the query operator {operator.group()}"))
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         method, receiver = node.func.attr, node.func.value
@@ -143,6 +150,7 @@ def test_the_thin_route_check_finds_database_work(tmp_path: Path) -> None:
         "    await d.save()\n"
         "    await kit.database.in_transaction(None)\n"
         "    {}.get('x')\n"
+        "    query = {'sku': {'$in': []}}\n"
     )
     assert database_work(route) == [
         "routes.py:1 imports pymongo.errors",
@@ -151,4 +159,5 @@ def test_the_thin_route_check_finds_database_work(tmp_path: Path) -> None:
         "routes.py:5 calls .to_list(...)",
         "routes.py:6 calls .save(...)",
         "routes.py:7 calls .in_transaction(...)",
+        "routes.py:9 names the query operator $in",
     ]

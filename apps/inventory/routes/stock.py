@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from apps.inventory import levels, operations
 from apps.inventory.access import AvailabilityReader, Receiver, Staff, WarehouseStaff
-from apps.inventory.models import Movement, MovementKind, StockLevel
+from apps.inventory.models import Movement, MovementKind
 from apps.inventory.routes.catalogue import SkuQuery, sku_list
 from apps.inventory.schemas import (
     KEY_PATTERN,
@@ -61,13 +61,7 @@ async def stock_levels(
     limit: PageLimit = 50,
     cursor: Cursor = None,
 ) -> Page[LevelOut]:
-    query: dict[str, Any] = {}
-    skus = sku_list(sku)
-    if skus is not None:
-        query["sku"] = {"$in": skus}
-    if warehouse_code is not None:
-        query["warehouse_code"] = warehouse_code
-    found, next_cursor = await keyset_page(StockLevel, query, limit, cursor)
+    found, next_cursor = await levels.level_page(sku_list(sku), warehouse_code, limit, cursor)
     return Page[LevelOut](
         items=[LevelOut.of(level.model_dump()) for level in found], next_cursor=next_cursor
     )

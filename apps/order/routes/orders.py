@@ -9,21 +9,16 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
 from apps.kit.bounds import Instant
-from apps.kit.clock import utcnow
-from apps.kit.documents import get_or_404
-from apps.kit.listing import keyset_page
 from apps.kit.money import TOTAL_TOO_LARGE
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
-from apps.kit.problems import BadRequest, Conflict, Forbidden, NotFound, UnprocessableContent
-from apps.kit.security import Principal, distributor_scope, ensure_owner
-from apps.order import saga
+from apps.kit.problems import BadRequest, Conflict, UnprocessableContent
+from apps.order import lifecycle
 from apps.order.access import Placer, Reader, Warehouse
-from apps.order.metrics import ORDERS
-from apps.order.models import Order, OrderStatus, SagaStep
+from apps.order.models import Order, OrderStatus
 from apps.order.placing import Answer, place_order
 from apps.order.schemas import CancelRequest, DistributorId, OrderCreate, OrderOut
-from apps.order.service import OrderParts, Parts
+from apps.order.service import Parts
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 OrderPath = Annotated[str, Path(min_length=1, max_length=64)]
@@ -100,35 +95,17 @@ async def list_orders(
     limit: PageLimit = 50,
     cursor: Cursor = None,
 ) -> Page[OrderOut]:
-    own = distributor_scope(principal)
-    if own is not None and distributor_id not in (None, own):
-        raise Forbidden("A distributor sees only its own orders.")
-    query: dict[str, Any] = {}
-    if own or distributor_id:
-        query["distributor_id"] = own or distributor_id
-    if status is not None:
-        query["status"] = str(status)
-    for bound, operator in ((placed_from, "$gte"), (placed_to, "$lt")):
-        if bound is not None:
-            query.setdefault("placed_at", {})[operator] = bound
-    found, next_cursor = await keyset_page(Order, query, limit, cursor, newest_first=True)
+    found, next_cursor = await lifecycle.order_page(
+        principal, status, distributor_id, placed_from, placed_to, limit, cursor
+    )
     return Page[OrderOut](
         items=[OrderOut.model_validate(order) for order in found], next_cursor=next_cursor
     )
 
 
-async def _order(order_id: str, principal: Principal) -> Order:
-    order = await get_or_404(Order, order_id, "order")
-    try:
-        ensure_owner(principal, order.distributor_id)
-    except Forbidden:
-        raise NotFound(f"No order {order_id}.") from None
-    return order
-
-
 @router.get("/{order_id}", response_model=OrderOut, summary="Read an order")
 async def read_order(order_id: OrderPath, principal: Reader) -> Order:
-    return await _order(order_id, principal)
+    return await lifecycle.readable_order(order_id, principal)
 
 
 @router.post(
@@ -140,39 +117,7 @@ async def read_order(order_id: OrderPath, principal: Reader) -> Order:
 async def cancel_order(
     order_id: OrderPath, principal: Placer, parts: Parts, body: CancelRequest | None = None
 ) -> Order:
-    order = await _order(order_id, principal)
-    if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
-        raise saga.illegal(order, "cancelled")
-    if order.saga is SagaStep.COMMIT:
-        raise Conflict(f"Order {order.number} is being shipped.", slug="illegal-transition")
-    cancelled = await saga.transition(
-        parts,
-        order.id,
-        expect={
-            "status": {"$in": [str(OrderStatus.PENDING), str(OrderStatus.CONFIRMED)]},
-            "saga": {"$in": [None, str(SagaStep.RESERVE)]},
-        },
-        status=OrderStatus.CANCELLED,
-        actor=principal.subject,
-        note=body.reason if body else None,
-        fields={"saga": str(SagaStep.RELEASE), "saga_since": utcnow()},
-    )
-    if cancelled is None:
-        raise saga.illegal(await _order(order_id, principal), "cancelled")
-    ORDERS.labels("cancelled").inc()
-    return await saga.release(parts, cancelled)
-
-
-async def _ship(parts: OrderParts, order: Order, principal: Principal) -> Order:
-    claimed = await saga.claim(
-        order.id,
-        {"status": str(OrderStatus.CONFIRMED), "saga": {"$in": [None, str(SagaStep.COMMIT)]}},
-        SagaStep.COMMIT,
-        principal.subject,
-    )
-    if claimed is None:
-        raise saga.illegal(await _order(order.id, principal), "shipped")
-    return await saga.commit(parts, claimed, actor=principal.subject)
+    return await lifecycle.cancel(parts, order_id, principal, body.reason if body else None)
 
 
 @router.post(
@@ -187,10 +132,7 @@ async def _ship(parts: OrderParts, order: Order, principal: Principal) -> Order:
     summary="Ship (commit the stock)",
 )
 async def ship_order(order_id: OrderPath, principal: Warehouse, parts: Parts) -> Order:
-    order = await _order(order_id, principal)
-    if order.status is not OrderStatus.CONFIRMED:
-        raise saga.illegal(order, "shipped")
-    return await _ship(parts, order, principal)
+    return await lifecycle.ship(parts, order_id, principal)
 
 
 @router.post(
@@ -200,15 +142,4 @@ async def ship_order(order_id: OrderPath, principal: Warehouse, parts: Parts) ->
     summary="Record delivery",
 )
 async def deliver_order(order_id: OrderPath, principal: Warehouse, parts: Parts) -> Order:
-    order = await _order(order_id, principal)
-    delivered = await saga.transition(
-        parts,
-        order.id,
-        expect={"status": str(OrderStatus.SHIPPED)},
-        status=OrderStatus.DELIVERED,
-        actor=principal.subject,
-    )
-    if delivered is None:
-        raise saga.illegal(await _order(order_id, principal), "delivered")
-    ORDERS.labels("delivered").inc()
-    return delivered
+    return await lifecycle.deliver(parts, order_id, principal)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from apps.kit.listing import keyset_page
 from apps.kit.openapi import problems
 from apps.kit.pagination import Cursor, Page, PageLimit
 from apps.kit.problems import Conflict
@@ -40,17 +39,7 @@ async def list_suppliers(
     limit: PageLimit = 50,
     cursor: Cursor = None,
 ) -> Page[SupplierOut]:
-    query: dict[str, Any] = {}
-    if active is not None:
-        query["active"] = active
-    if item is not None or item_type is not None:
-        match: dict[str, Any] = {}
-        if item is not None:
-            match["item"] = item.strip()
-        if item_type is not None:
-            match["item_type"] = str(item_type)
-        query["supplies"] = {"$elemMatch": match}
-    found, next_cursor = await keyset_page(Supplier, query, limit, cursor)
+    found, next_cursor = await suppliers.supplier_page(active, item_type, item, limit, cursor)
     return Page[SupplierOut](
         items=[SupplierOut.model_validate(s) for s in found], next_cursor=next_cursor
     )
