@@ -31,7 +31,9 @@ fi
 image_tools=()
 engine=podman
 if command -v "$python" >/dev/null 2>&1; then
-    engine="$("$python" "$(dirname "$0")/../tests/images/engine.py" 2>&1)" || {
+    here="${BASH_SOURCE[0]%/*}"
+    [[ "$here" == "${BASH_SOURCE[0]}" ]] && here=.
+    engine="$("$python" "$here/../tests/images/engine.py" 2>&1)" || {
         problems+=("$engine")
         engine=podman
     }

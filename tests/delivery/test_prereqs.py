@@ -71,3 +71,26 @@ def test_an_unsupported_python_is_named(tmp_path: Path) -> None:
     result = check(folder)
     assert result.returncode == 2
     assert "python3 is 3.10.12; the project needs 3.11, 3.12 or 3.13" in result.stderr
+
+
+DOCKER = '#!/bin/sh\n[ "$1" = info ] && echo 27.3.1\nexit 0\n'  # an engine that answers
+
+
+def test_without_root_a_running_docker_engine_stands_in_for_podman(tmp_path: Path) -> None:
+    """No podman and no root, but Docker (with its Compose plugin) runs: the image
+    tests will use it, so nothing for them is missing."""
+    folder = fake_bin(tmp_path / "bin", 1000, ("git", "npm", "prometheus", "promtool"))
+    (folder / "docker").write_text(DOCKER)
+    (folder / "docker").chmod(0o755)
+    result = check(folder)
+    assert result.returncode == 0, result.stderr
+
+
+def test_with_docker_but_no_compose_the_compose_is_named(tmp_path: Path) -> None:
+    folder = fake_bin(tmp_path / "bin", 1000, ("git", "npm", "prometheus", "promtool"))
+    (folder / "docker").write_text('#!/bin/sh\n[ "$1" = info ] && echo 27.3.1 && exit 0\nexit 1\n')
+    (folder / "docker").chmod(0o755)
+    result = check(folder)
+    assert result.returncode == 2
+    assert "Docker Compose for the image tests" in result.stderr
+    assert "podman" not in result.stderr
