@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Final, Literal
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from apps.devstack.ports import free_port
 from tests.procurement.support import use_fast_loops
 from tests.support.platform import Platform
 
@@ -47,18 +44,6 @@ def kms_encrypted_bucket(endpoint: str, bucket: str) -> str:
         },
     )
     return key
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 and KMS as a real HTTP server on loopback, with the export bucket."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    kms_encrypted_bucket(endpoint, EXPORT_BUCKET)
-    yield endpoint
-    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from tests.analytics.conftest import (
     AWS_TEST_CREDENTIALS,
     EXPORT_BUCKET,
     REGION,
-    s3_endpoint,  # noqa: F401 (the fixture: analytics' S3 server, shared)
 )
 from tests.procurement.support import use_fast_loops
 from tests.support.platform import Platform, running_platform
@@ -21,7 +20,7 @@ from tests.support.platform import Platform, running_platform
 def fuzz_platform(
     mongo_url: str,
     database_prefix: str,
-    s3_endpoint: str,  # noqa: F811 (the imported fixture)
+    s3_endpoint: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Platform]:
     log_dir = tmp_path_factory.mktemp("fuzz-logs")
