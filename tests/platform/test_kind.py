@@ -28,7 +28,9 @@ def test_cluster_is_created_and_deleted_by_the_kind_scripts(kind_run: OfflineRun
         "REGISTRY_NAME": "glosleep-registry",
         "REGISTRY_PORT": str(settings.registry_port),
     }
-    assert settings.node_image in cluster["triggers"]
+    # Every setting the scripts read recreates the cluster when it changes.
+    for name, value in cluster["environment"].items():
+        assert f"{name}={value}" in cluster["triggers"]
     assert (
         commands["kind-kubeconfig"]["create"]
         == f"kind get kubeconfig --name {settings.cluster_name}"
