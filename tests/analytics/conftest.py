@@ -28,12 +28,7 @@ def kms_encrypted_bucket(endpoint: str, bucket: str) -> str:
     program makes the export bucket); answers the key's ARN."""
     key: str = aws_client("kms", endpoint).create_key()["KeyMetadata"]["Arn"]
     s3 = aws_client("s3", endpoint)
-    try:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        # moto keeps one store per process: a second server in the same run sees the
-        # bucket the first one made. Its encryption is set again below.
-        pass
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_encryption(
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
