@@ -46,9 +46,8 @@ def kms_encrypted_bucket(endpoint: str, bucket: str) -> str:
     return key
 
 
-@pytest.fixture(scope="session")
-def full_platform(platform: Platform, s3_endpoint: str) -> Platform:
-    """All five services; analytics exports to moto."""
+def start_full_platform(platform: Platform, s3_endpoint: str) -> Platform:
+    """All five services, with fast loops; analytics exports to moto at ``s3_endpoint``."""
     use_fast_loops(platform)
     platform.configure(
         "analytics",
@@ -61,3 +60,9 @@ def full_platform(platform: Platform, s3_endpoint: str) -> Platform:
     )
     platform.start("inventory", "order", "procurement", "analytics")
     return platform
+
+
+@pytest.fixture(scope="session")
+def full_platform(platform: Platform, s3_endpoint: str) -> Platform:
+    """All five services; analytics exports to moto."""
+    return start_full_platform(platform, s3_endpoint)

@@ -7,12 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.analytics.conftest import (
-    AWS_TEST_CREDENTIALS,
-    EXPORT_BUCKET,
-    REGION,
-)
-from tests.procurement.support import use_fast_loops
+from tests.analytics.conftest import start_full_platform
 from tests.support.platform import Platform, running_platform
 
 
@@ -25,15 +20,4 @@ def fuzz_platform(
 ) -> Iterator[Platform]:
     log_dir = tmp_path_factory.mktemp("fuzz-logs")
     with running_platform(mongo_url, database_prefix + "fz_", log_dir) as platform:
-        use_fast_loops(platform)
-        platform.configure(
-            "analytics",
-            {
-                "EXPORT_BUCKET": EXPORT_BUCKET,
-                "AWS_REGION": REGION,
-                "S3_ENDPOINT_URL": s3_endpoint,
-                **AWS_TEST_CREDENTIALS,
-            },
-        )
-        platform.start("inventory", "order", "procurement", "analytics")
-        yield platform
+        yield start_full_platform(platform, s3_endpoint)
