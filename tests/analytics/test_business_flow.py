@@ -18,6 +18,7 @@ from tests.procurement.support import (
     create_po,
     create_supplier,
     po_action,
+    received,
     sku_supply,
     supplier_body,
 )
@@ -80,22 +81,6 @@ class World:
         return self.shop.level(sku)["on_hand"]
 
 
-def _receive(
-    platform: Platform, po_id: str, warehouse: str, lines: list[tuple[int, int]], key: str
-) -> dict[str, Any]:
-    response = platform.http.post(
-        platform.url("procurement", f"/v1/purchase-orders/{po_id}/receipts"),
-        json={
-            "warehouse_code": warehouse,
-            "lines": [{"line_no": n, "quantity": q} for n, q in lines],
-        },
-        headers={**platform.as_role("warehouse"), "Idempotency-Key": key},
-    )
-    assert response.status_code in (200, 201), response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def _status(shop: Shop, order_id: str, wanted: str) -> None:
     wait_for(lambda: shop.order(order_id)["status"] == wanted)
 
@@ -130,12 +115,12 @@ def flow(world: World) -> dict[str, Any]:
     # Above the approval threshold: an admin approves before goods can come.
     assert po_action(platform, po["id"], "submit").json()["status"] == "PENDING_APPROVAL"
     assert po_action(platform, po["id"], "approve", "admin").json()["status"] == "SUBMITTED"
-    first = _receive(platform, po["id"], world.warehouse, [(1, 12), (2, 50)], "grn-1")
+    first = received(platform, po["id"], world.warehouse, [(1, 12), (2, 50)], "grn-1")
     assert first["status"] == "POSTED"
     assert world.on_hand(world.mattress) == 12
     assert world.on_hand(world.pillow) == 50
-    second = _receive(platform, po["id"], world.warehouse, [(1, 8)], "grn-2")
-    again = _receive(platform, po["id"], world.warehouse, [(1, 8)], "grn-2")
+    second = received(platform, po["id"], world.warehouse, [(1, 8)], "grn-2")
+    again = received(platform, po["id"], world.warehouse, [(1, 8)], "grn-2")
     assert again["id"] == second["id"]
     assert world.on_hand(world.mattress) == 20  # the retry added nothing
     received_po = platform.http.get(

@@ -80,3 +80,32 @@ def po_action(platform: Platform, po_id: str, action: str, role: str = "procurem
         platform.url("procurement", f"/v1/purchase-orders/{po_id}/{action}"),
         headers=platform.as_role(role),
     )
+
+
+def receive(platform: Platform, po_id: str, body: dict[str, Any], key: str | None = None) -> Any:
+    """Goods received against the purchase order, as the warehouse; `key` is the
+    receipt's Idempotency-Key."""
+    headers = platform.as_role("warehouse")
+    if key:
+        headers = {**headers, "Idempotency-Key": key}
+    return platform.http.post(
+        platform.url("procurement", f"/v1/purchase-orders/{po_id}/receipts"),
+        json=body,
+        headers=headers,
+    )
+
+
+def received(
+    platform: Platform,
+    po_id: str,
+    warehouse: str,
+    lines: list[tuple[int, int]],
+    key: str | None = None,
+) -> dict[str, Any]:
+    """The receipt of (line_no, quantity) `lines` into `warehouse` (201, or 200 when
+    `key` replays one)."""
+    body = {"warehouse_code": warehouse, "lines": [{"line_no": n, "quantity": q} for n, q in lines]}
+    response = receive(platform, po_id, body, key)
+    assert response.status_code in (200, 201), response.text
+    result: dict[str, Any] = response.json()
+    return result

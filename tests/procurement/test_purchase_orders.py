@@ -12,6 +12,7 @@ from tests.procurement.support import (
     create_po,
     create_supplier,
     po_action,
+    receive,
     sku_supply,
     supplier_body,
 )
@@ -223,15 +224,6 @@ def test_concurrent_submits_change_the_order_once(procurement_platform: Platform
     assert len(_events(platform, po["id"], 1)) == 1
 
 
-def _receive(platform: Platform, po_id: str, body: dict[str, Any], key: str | None = None) -> Any:
-    headers = platform.as_role("warehouse")
-    if key:
-        headers = {**headers, "Idempotency-Key": key}
-    return platform.http.post(
-        _url(platform, f"/v1/purchase-orders/{po_id}/receipts"), json=body, headers=headers
-    )
-
-
 def test_material_receipts_over_receipt_and_idempotency(procurement_platform: Platform) -> None:
     platform = procurement_platform
     supplier = _material_supplier(platform)
@@ -243,18 +235,18 @@ def test_material_receipts_over_receipt_and_idempotency(procurement_platform: Pl
             {"item_type": "material", "item": "FABRIC", "quantity": 4},
         ],
     )
-    early = _receive(
+    early = receive(
         platform, po["id"], {"warehouse_code": "WH-1", "lines": [{"line_no": 1, "quantity": 1}]}
     )
     assert_problem(early, 409)
     po_action(platform, po["id"], "submit")
 
     first = {"warehouse_code": "wh-1", "lines": [{"line_no": 1, "quantity": 6}]}
-    made = _receive(platform, po["id"], first, key="grn-a")
+    made = receive(platform, po["id"], first, key="grn-a")
     assert made.status_code == 201, made.text
     assert made.json()["status"] == "POSTED"
     assert made.json()["warehouse_code"] == "WH-1"
-    replay = _receive(platform, po["id"], first, key="grn-a")
+    replay = receive(platform, po["id"], first, key="grn-a")
     assert replay.status_code == 200
     assert replay.json()["id"] == made.json()["id"]
     read = platform.http.get(
@@ -268,9 +260,9 @@ def test_material_receipts_over_receipt_and_idempotency(procurement_platform: Pl
         "warehouse_code": "WH-1",
         "lines": [{"line_no": 1, "quantity": 5}, {"line_no": 2, "quantity": 4}],
     }
-    problem = assert_problem(_receive(platform, po["id"], over), 409)
+    problem = assert_problem(receive(platform, po["id"], over), 409)
     assert problem["over_lines"] == [{"line_no": 1, "remaining": 4, "receiving": 5}]
-    flagged = _receive(platform, po["id"], {**over, "allow_over_receipt": True})
+    flagged = receive(platform, po["id"], {**over, "allow_over_receipt": True})
     assert flagged.status_code == 201, flagged.text
     assert flagged.json()["over_receipt"] is True
     done = platform.http.get(
@@ -278,9 +270,9 @@ def test_material_receipts_over_receipt_and_idempotency(procurement_platform: Pl
     ).json()
     assert done["status"] == "RECEIVED"
     assert [line["received_quantity"] for line in done["lines"]] == [11, 4]
-    assert_problem(_receive(platform, po["id"], first), 409)
+    assert_problem(receive(platform, po["id"], first), 409)
     assert_problem(
-        _receive(
+        receive(
             platform, po["id"], {"warehouse_code": "WH-1", "lines": [{"line_no": 9, "quantity": 1}]}
         ),
         409,
@@ -306,13 +298,13 @@ def test_partly_received_order_can_be_closed(procurement_platform: Platform) -> 
         platform, supplier["id"], [{"item_type": "material", "item": "FABRIC", "quantity": 10}]
     )
     po_action(platform, po["id"], "submit")
-    _receive(
+    receive(
         platform, po["id"], {"warehouse_code": "WH-1", "lines": [{"line_no": 1, "quantity": 3}]}
     )
     closed = po_action(platform, po["id"], "close")
     assert closed.json()["status"] == "CLOSED"
     assert_problem(
-        _receive(
+        receive(
             platform, po["id"], {"warehouse_code": "WH-1", "lines": [{"line_no": 1, "quantity": 1}]}
         ),
         409,

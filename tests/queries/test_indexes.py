@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from tests.support.platform import Platform
 from tests.support.queries import Document, profiled, unindexed_reads
@@ -20,28 +21,39 @@ from tests.support.waiting import wait_for
 ORDER_PATH = ("auth", "inventory", "order")
 
 
-@pytest.fixture(scope="module")
-def client(mongo_url: str) -> Iterator[MongoClient[Document]]:
-    connection: MongoClient[Document]
-    with MongoClient(mongo_url) as connection:
-        yield connection
-
-
-def test_the_check_fails_a_query_without_an_index(client: MongoClient[Document]) -> None:
+@pytest.fixture
+def scratch(client: MongoClient[Document]) -> Iterator[Database[Document]]:
     database = client[f"idx{secrets.token_hex(4)}"]
-    try:
-        things = database["things"]
-        things.insert_many([{"owner": n % 5, "at": n} for n in range(20)])
-        with profiled([database]):
-            things.find_one({"owner": 3})
-            list(things.find({}).sort("at", -1).limit(2))
-            things.update_one({"owner": 2}, {"$set": {"seen": True}})
-        assert len(unindexed_reads(database)) == 3
-        things.create_index([("owner", 1)])
-        things.create_index([("at", -1)])
-        assert unindexed_reads(database) == []
-    finally:
-        client.drop_database(database.name)
+    database["things"].insert_many([{"owner": n % 5, "at": n} for n in range(20)])
+    yield database
+    client.drop_database(database.name)
+
+
+def test_the_check_fails_a_query_without_an_index(scratch: Database[Document]) -> None:
+    things = scratch["things"]
+    with profiled([scratch]):
+        things.find_one({"owner": 3})
+        list(things.find({}).sort("at", -1).limit(2))
+        things.update_one({"owner": 2}, {"$set": {"seen": True}})
+        latest: list[Document] = [{"$sort": {"owner": 1, "at": -1}}, {"$group": {"_id": "$owner"}}]
+        list(things.aggregate(latest))
+    assert len(unindexed_reads(scratch)) == 4
+    things.create_index([("owner", 1)])
+    things.create_index([("at", -1)])
+    assert unindexed_reads(scratch) == []
+
+
+def test_only_an_unfiltered_read_of_a_collection_read_whole_is_exempt(
+    scratch: Database[Document],
+) -> None:
+    with profiled([scratch]):
+        list(scratch["things"].find({}))
+        scratch["things"].find_one({"owner": 1})
+    missing = unindexed_reads(scratch, read_whole={"things", "others"})
+    where = [f"{scratch.name}.{name}" for name in ("others", "things")]
+    assert [line.split(":")[0] for line in missing] == where
+    assert "never read whole" in missing[0]
+    assert "'owner': 1" in missing[1]
 
 
 def test_every_query_on_the_order_path_uses_an_index(

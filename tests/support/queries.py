@@ -4,7 +4,7 @@ recorded read is explained again; a plan with a COLLSCAN is a query no index ser
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,10 +39,13 @@ def _reads(command: Mapping[str, Any]) -> Iterator[Document]:
             **({"sort": command["sort"]} if command.get("sort") else {}),
         }
     elif name == "aggregate":
-        pipeline = command.get("pipeline") or []
-        head = pipeline[0] if pipeline else {}
-        match = head.get("$match", {}) if isinstance(head, Mapping) else {}
-        sort = next((stage["$sort"] for stage in pipeline[1:2] if "$sort" in stage), None)
+        # The planner serves a leading $match and the $sort right after it (or a
+        # leading $sort) from an index; later stages work on what those return.
+        stages = [stage for stage in command.get("pipeline") or [] if isinstance(stage, Mapping)]
+        head = stages[0] if stages else {}
+        match = head.get("$match", {})
+        after = stages[1:] if "$match" in head else stages
+        sort = after[0].get("$sort") if after else None
         yield {"find": collection, "filter": match, **({"sort": sort} if sort else {})}
     elif name == "findAndModify":
         yield {
@@ -99,18 +102,33 @@ def _index_serves(read: Mapping[str, Any], keys: list[list[str]]) -> bool:
     return any(index[0] in bounded or index[0] == sort for index in keys)
 
 
-def unindexed_reads(database: Database[Document]) -> list[str]:
-    """Every distinct read recorded on `database` that no index serves."""
-    found: dict[str, str] = {}
+def recorded_reads(database: Database[Document]) -> list[Document]:
+    """Every distinct read recorded on `database`, as `find`-shaped explain targets."""
+    found: dict[str, Document] = {}
     for entry in database["system.profile"].find():
         for read in _reads(entry.get("command") or {}):
-            key = repr(read)
-            if key in found or _by_id(read["filter"]):
-                continue
-            plan = database.command("explain", read, verbosity="queryPlanner")
-            if "COLLSCAN" not in set(_stages(plan["queryPlanner"]["winningPlan"])):
-                continue
-            indexes = database[read["find"]].list_indexes()
-            if not _index_serves(read, [list(index["key"]) for index in indexes]):
-                found[key] = f"{database.name}.{read['find']}: {read}"
-    return sorted(found.values())
+            found.setdefault(repr(read), read)
+    return list(found.values())
+
+
+def unindexed_reads(database: Database[Document], read_whole: Collection[str] = ()) -> list[str]:
+    """Every distinct read recorded on `database` that no index serves. A read with no
+    filter and no sort of a collection in `read_whole` (one the service reads whole by
+    design; the caller says why) is accepted, and such an exemption that nothing used
+    is reported too, so a stale one does not linger."""
+    found: list[str] = []
+    unused = set(read_whole)
+    for read in recorded_reads(database):
+        if _by_id(read["filter"]):
+            continue
+        if read["find"] in read_whole and not read["filter"] and "sort" not in read:
+            unused.discard(read["find"])
+            continue
+        plan = database.command("explain", read, verbosity="queryPlanner")
+        if "COLLSCAN" not in set(_stages(plan["queryPlanner"]["winningPlan"])):
+            continue
+        indexes = database[read["find"]].list_indexes()
+        if not _index_serves(read, [list(index["key"]) for index in indexes]):
+            found.append(f"{database.name}.{read['find']}: {read}")
+    found += [f"{database.name}.{name}: exempt as read whole, never read whole" for name in unused]
+    return sorted(found)

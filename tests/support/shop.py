@@ -38,8 +38,11 @@ class Shop:
 
     # -- inventory -------------------------------------------------------------
 
-    def product(self, stock: int, *, price: int = PRICE_PAISE, gst: int = GST_BPS) -> str:
-        """A new product with `stock` units on hand; answers its SKU."""
+    def product(
+        self, stock: int, *, price: int = PRICE_PAISE, gst: int = GST_BPS, **fields: Any
+    ) -> str:
+        """A new product with `stock` units on hand (and any other catalogue `fields`,
+        such as its reorder point); answers its SKU."""
         sku = "T" + secrets.token_hex(5).upper()
         response = self.http.post(
             self.platform.url("inventory", "/v1/products"),
@@ -50,6 +53,7 @@ class Shop:
                 "size": "queen",
                 "unit_price_paise": price,
                 "gst_rate_bps": gst,
+                **fields,
             },
             headers=self.admin,
         )
