@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from apps.analytics.feeds import consumers
+from apps.analytics.levels import fill_current_levels
 from apps.analytics.models import READ_MODELS
 from apps.analytics.routes import admin, reports
 from apps.analytics.settings import AnalyticsSettings
@@ -20,5 +21,6 @@ def create_analytics_app(settings: AnalyticsSettings) -> FastAPI:
         "inventory and procurement; rebuild from the feeds; exports to S3.",
         documents=[*READ_MODELS, *CONSUMER_DOCUMENTS],
         routers=[reports.router, admin.router],
+        on_ready=[fill_current_levels],
         loops=consumers(settings),
     )

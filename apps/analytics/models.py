@@ -1,7 +1,7 @@
 """The read models analytics builds from events. Each is order-independent:
 the latest snapshot wins by (time, rank), per-stage times keep the earliest,
-stock levels are stored per version, so duplicate and out-of-order delivery
-leave the same state."""
+stock levels are stored per version and the current one is the highest, so
+duplicate and out-of-order delivery leave the same state."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pymongo
 from beanie import Document
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from apps.kit.documents import KeyedDocument
@@ -41,11 +41,9 @@ class OrderFact(KeyedDocument):
         ]
 
 
-class LevelVersion(KeyedDocument):
-    """One version of a stock level (sku, warehouse); the highest one at a time is
-    the position then."""
+class Level(BaseModel):
+    """A stock level (sku, warehouse) at one version."""
 
-    id: str  # "<sku>|<warehouse>|<version>"
     sku: str
     warehouse_code: str
     version: int
@@ -53,9 +51,40 @@ class LevelVersion(KeyedDocument):
     reserved: int
     at: datetime
 
+
+class LevelVersion(KeyedDocument, Level):
+    """One version of a stock level, keyed "<sku>|<warehouse>|<version>"; the highest
+    one before a time is the position then (the stock reports as of a past day)."""
+
+    id: str  # type: ignore[assignment]  # KeyedDocument's, lost to the second base
+
     class Settings:
         name = "level_versions"
-        indexes = [IndexModel([("at", pymongo.ASCENDING)])]
+        indexes = [
+            IndexModel([("at", pymongo.ASCENDING)]),
+            # The latest version of each level first: what the reports group by.
+            IndexModel(
+                [
+                    ("sku", pymongo.ASCENDING),
+                    ("warehouse_code", pymongo.ASCENDING),
+                    ("version", pymongo.DESCENDING),
+                ]
+            ),
+        ]
+
+
+class CurrentLevel(KeyedDocument, Level):
+    """The highest version of each stock level seen, keyed "<sku>|<warehouse>": the
+    position now, one document per level however many versions there were."""
+
+    id: str  # type: ignore[assignment]  # KeyedDocument's, lost to the second base
+
+    class Settings:
+        name = "current_levels"
+        indexes = [
+            IndexModel([("sku", pymongo.ASCENDING), ("warehouse_code", pymongo.ASCENDING)]),
+            IndexModel([("warehouse_code", pymongo.ASCENDING)]),
+        ]
 
 
 class ReceiptCost(KeyedDocument):
@@ -68,6 +97,16 @@ class ReceiptCost(KeyedDocument):
 
     class Settings:
         name = "receipt_costs"
+        # The latest cost of each SKU first (ties: the higher id).
+        indexes = [
+            IndexModel(
+                [
+                    ("sku", pymongo.ASCENDING),
+                    ("at", pymongo.DESCENDING),
+                    ("_id", pymongo.DESCENDING),
+                ]
+            )
+        ]
 
 
 class ProductFact(KeyedDocument):
@@ -107,6 +146,7 @@ class PurchaseOrderFact(KeyedDocument):
 READ_MODELS: list[type[Document]] = [
     OrderFact,
     LevelVersion,
+    CurrentLevel,
     ReceiptCost,
     ProductFact,
     PurchaseOrderFact,

@@ -10,6 +10,7 @@ from typing import Any
 from beanie import Document
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from apps.analytics.levels import raise_current
 from apps.analytics.models import (
     LevelVersion,
     OrderFact,
@@ -113,18 +114,17 @@ async def apply_inventory_event(event: Event, session: Session) -> None:
     at = parse_time(event.occurred_at, event.occurred_at)
     for level in data.get("levels") or []:
         sku, warehouse, version = level["sku"], level["warehouse_code"], int(level["version"])
-        await _insert_once(
-            LevelVersion(
-                id=f"{sku}|{warehouse}|{version}",
-                sku=sku,
-                warehouse_code=warehouse,
-                version=version,
-                on_hand=int(level["on_hand"]),
-                reserved=int(level["reserved"]),
-                at=at,
-            ),
-            session,
+        stored = LevelVersion(
+            id=f"{sku}|{warehouse}|{version}",
+            sku=sku,
+            warehouse_code=warehouse,
+            version=version,
+            on_hand=int(level["on_hand"]),
+            reserved=int(level["reserved"]),
+            at=at,
         )
+        await _insert_once(stored, session)
+        await raise_current(stored, session)
     if event.type in {"product.created", "product.updated"} and "sku" in data:
         await _apply_product(data, at, session)
     elif event.type == "stock.received":

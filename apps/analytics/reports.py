@@ -10,8 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from apps.analytics.latest import first_of_each
+from apps.analytics.levels import positions
 from apps.analytics.models import (
-    LevelVersion,
+    Level,
     OrderFact,
     ProductFact,
     PurchaseOrderFact,
@@ -185,37 +187,31 @@ async def funnel_report(query: FunnelQuery) -> Report:
     return _report("order-funnel", query, ["stage", "orders", "rate"], rows)
 
 
-async def _positions(query: StockQuery) -> list[LevelVersion]:
-    """The level of each (sku, warehouse) at the cutoff: its highest version then."""
+async def _positions(query: StockQuery) -> list[Level]:
     match: dict[str, Any] = {}
-    if cutoff := query.cutoff():
-        match["at"] = {"$lt": cutoff}
     if query.warehouse_code:
         match["warehouse_code"] = query.warehouse_code
     if query.sku:
         match["sku"] = query.sku
-    latest: dict[tuple[str, str], LevelVersion] = {}
-    for level in await LevelVersion.find(match).to_list():
-        key = (level.sku, level.warehouse_code)
-        if key not in latest or level.version > latest[key].version:
-            latest[key] = level
-    return [latest[key] for key in sorted(latest)]
+    return await positions(match, query.cutoff())
 
 
 async def _costs(query: StockQuery) -> dict[str, int]:
+    """The latest unit cost of each SKU at the cutoff (ties: the higher receipt id)."""
     match: dict[str, Any] = {}
     if cutoff := query.cutoff():
         match["at"] = {"$lt": cutoff}
-    costs: dict[str, tuple[datetime, str, int]] = {}
-    for cost in await ReceiptCost.find(match).to_list():
-        candidate = (cost.at, cost.id, cost.unit_cost_paise)
-        if cost.sku not in costs or candidate > costs[cost.sku]:
-            costs[cost.sku] = candidate
-    return {sku: value[2] for sku, value in costs.items()}
+    if query.sku:
+        match["sku"] = query.sku
+    latest = [("at", -1), ("_id", -1)]
+    rows = await first_of_each(ReceiptCost, ["sku"], latest, ["unit_cost_paise"], match)
+    return {row["sku"]: int(row["unit_cost_paise"]) for row in rows}
 
 
-async def _products() -> dict[str, ProductFact]:
-    return {product.id: product for product in await ProductFact.find().to_list()}
+async def _products(levels: list[Level]) -> dict[str, ProductFact]:
+    """The products of these levels' SKUs."""
+    skus = sorted({level.sku for level in levels})
+    return {p.id: p for p in await ProductFact.find({"_id": {"$in": skus}}).to_list()}
 
 
 def _in_category(products: dict[str, ProductFact], sku: str, category: str | None) -> bool:
@@ -223,9 +219,10 @@ def _in_category(products: dict[str, ProductFact], sku: str, category: str | Non
 
 
 async def stock_report(query: StockQuery) -> Report:
-    products, costs = await _products(), await _costs(query)
+    levels = await _positions(query)
+    products, costs = await _products(levels), await _costs(query)
     rows: dict[str, dict[str, Any]] = {}
-    for level in await _positions(query):
+    for level in levels:
         if not _in_category(products, level.sku, query.category):
             continue
         row = rows.setdefault(
@@ -260,9 +257,10 @@ async def stock_report(query: StockQuery) -> Report:
 
 
 async def low_stock_report(query: StockQuery) -> Report:
-    products = await _products()
+    levels = await _positions(query)
+    products = await _products(levels)
     rows = []
-    for level in await _positions(query):
+    for level in levels:
         product = products.get(level.sku)
         if product is None or product.reorder_point is None:
             continue

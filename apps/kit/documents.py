@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from beanie import Document
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from apps.kit.problems import Conflict, NotFound
@@ -50,3 +52,19 @@ async def insert_new(document: DocumentT, taken: Conflict) -> DocumentT:
     except DuplicateKeyError:
         raise taken from None
     return document
+
+
+async def set_unless_newer(
+    collection: AsyncCollection[Any],
+    key: str,
+    not_newer: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    session: AsyncClientSession | None,
+) -> None:
+    """Set `fields` on the document `key` where `not_newer` holds (the stored values
+    are not newer than these), or insert it with them: an older write never replaces
+    a newer one, whatever order they arrive in."""
+    await collection.update_one({"_id": key, **not_newer}, {"$set": fields}, session=session)
+    await collection.update_one(
+        {"_id": key}, {"$setOnInsert": fields}, upsert=True, session=session
+    )

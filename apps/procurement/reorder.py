@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from apps.kit.documents import set_unless_newer
 from apps.kit.events import Event
 from apps.kit.problems import NotFound
 from apps.procurement.models import (
@@ -57,18 +58,13 @@ async def handle_inventory_event(event: Event, session: AsyncClientSession | Non
         except (KeyError, TypeError, ValueError):
             continue
         path = f"levels.{warehouse}"
-        # Keep the level with the highest version (an older one never overwrites).
-        await collection.update_one(
-            {"_id": sku, f"{path}.version": {"$not": {"$gte": version}}},
-            {"$set": {path: {"available": available, "version": version}}},
-            upsert=False,
-            session=session,
-        )
-        await collection.update_one(
-            {"_id": sku},
-            {"$setOnInsert": {path: {"available": available, "version": version}}},
-            upsert=True,
-            session=session,
+        # Keep the level with the highest version.
+        await set_unless_newer(
+            collection,
+            sku,
+            {f"{path}.version": {"$not": {"$gte": version}}},
+            {path: {"available": available, "version": version}},
+            session,
         )
     if event.type == "stock.low":
         await _record_low(data, event.occurred_at, session)
@@ -85,28 +81,16 @@ async def _record_low(
         return
     collection = StockSignal.get_pymongo_collection()
     # The thresholds of the latest stock.low win.
-    await collection.update_one(
-        {"_id": sku, "low_at": {"$not": {"$gt": occurred_at}}},
+    await set_unless_newer(
+        collection,
+        sku,
+        {"low_at": {"$not": {"$gt": occurred_at}}},
         {
-            "$set": {
-                "reorder_point": reorder_point,
-                "reorder_quantity": reorder_quantity,
-                "low_at": occurred_at,
-            }
+            "reorder_point": reorder_point,
+            "reorder_quantity": reorder_quantity,
+            "low_at": occurred_at,
         },
-        session=session,
-    )
-    await collection.update_one(
-        {"_id": sku},
-        {
-            "$setOnInsert": {
-                "reorder_point": reorder_point,
-                "reorder_quantity": reorder_quantity,
-                "low_at": occurred_at,
-            }
-        },
-        upsert=True,
-        session=session,
+        session,
     )
     # A level known only from stock.low (no version yet) is a fallback.
     await collection.update_one(

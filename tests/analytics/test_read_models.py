@@ -15,7 +15,8 @@ import pytest
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
-from apps.analytics.models import READ_MODELS
+from apps.analytics.levels import fill_current_levels
+from apps.analytics.models import READ_MODELS, CurrentLevel
 from apps.analytics.projections import HANDLERS
 from apps.analytics.queries import (
     FunnelQuery,
@@ -337,6 +338,8 @@ QUERIES: list[tuple[str, ReportQuery]] = [
     ("order-funnel", FunnelQuery(region="west")),
     ("stock", StockQuery()),
     ("stock", StockQuery(as_of=date(2026, 3, 4))),
+    ("stock", StockQuery(sku="MAT-Q", as_of=date(2026, 3, 4))),
+    ("stock", StockQuery(warehouse_code="WH-2")),
     ("low-stock", StockQuery()),
     ("procurement-spend", ProcurementQuery()),
     ("supplier-lead-time", ProcurementQuery()),
@@ -349,6 +352,10 @@ async def _deliver(events: list[tuple[str, Event]]) -> list[Report]:
         await model.get_pymongo_collection().delete_many({})
     for source, event in events:
         await HANDLERS[source](event, None)
+    return await _reports()
+
+
+async def _reports() -> list[Report]:
     return [await REPORTS[name][1](query) for name, query in QUERIES]
 
 
@@ -397,7 +404,12 @@ async def test_reports_from_known_events(read_models: None) -> None:
         },
     ]
     earlier = reports[("stock", str(StockQuery(as_of=date(2026, 3, 4))))].rows
-    assert [(r["warehouse_code"], r["on_hand"]) for r in earlier] == [("WH-1", 8)]
+    # Then: version 2 of the level, at the cost of the first receipt (the second came later).
+    assert [(r["warehouse_code"], r["on_hand"], r["stock_value_paise"]) for r in earlier] == [
+        ("WH-1", 8, 8 * 900_000)
+    ]
+    assert reports[("stock", str(StockQuery(sku="MAT-Q", as_of=date(2026, 3, 4))))].rows == earlier
+    assert reports[("stock", str(StockQuery(warehouse_code="WH-2")))].rows == stock_now[1:]
     low = reports[("low-stock", str(StockQuery()))].rows
     assert [(r["warehouse_code"], r["available"], r["reorder_point"]) for r in low] == [
         ("WH-1", 4, 6)
@@ -434,6 +446,21 @@ async def test_duplicates_and_any_order_give_the_same_reports(read_models: None,
     rng.shuffle(shuffled)
     assert [r.model_dump() for r in await _deliver(shuffled)] == expected
     assert [r.model_dump() for r in await _deliver(list(reversed(events)))] == expected
+
+
+async def test_a_database_without_current_levels_gets_them_from_the_versions(
+    read_models: None,
+) -> None:
+    """The current levels of a database from before they were kept are filled at start,
+    and the reports answer as before; a database that has them is left alone."""
+    expected = [r.model_dump() for r in await _deliver(business_events().events)]
+    current = CurrentLevel.get_pymongo_collection()
+    await current.delete_many({})
+    await fill_current_levels()
+    assert [r.model_dump() for r in await _reports()] == expected
+    await current.delete_one({"_id": "MAT-Q|WH-2"})
+    await fill_current_levels()
+    assert await current.count_documents({}) == 1
 
 
 async def test_csv_cells_cannot_become_spreadsheet_formulas(read_models: None) -> None:
