@@ -37,6 +37,7 @@ from apps.kit.revocation import (
 from apps.kit.security import JwksTokenVerifier, TokenVerifier
 from apps.kit.service_client import ClientCredentials, ServiceClient
 from apps.kit.settings import ServiceSettings
+from apps.kit.startup_gate import StartupGate
 from apps.kit.tracing import configure_tracing
 
 log = logging.getLogger("glosleep.app")
@@ -274,6 +275,8 @@ def create_app(
     for router in routers:
         app.include_router(declare_problems(router))
     publish_problem_schema(app)
+    # Innermost: its 503s are counted, logged and carry the request id.
+    app.add_middleware(StartupGate, started=lambda: started["done"])
     instrument(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     # Outermost, so the access log and every route see the client's address.

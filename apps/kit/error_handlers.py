@@ -92,14 +92,21 @@ async def _upstream_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _database_not_ready(request: Request, exc: Exception) -> Response:
+def not_ready_response(instance: str, detail: str) -> Response:
+    """503 not-ready: the caller retries (the kit's service client does)."""
     return problem_response(
         status=503,
         title="Service Unavailable",
         slug="not-ready",
-        detail="The service is starting and its database is not ready yet.",
-        instance=request.url.path,
+        detail=detail,
+        instance=instance,
         headers={"Retry-After": "2"},
+    )
+
+
+async def _database_not_ready(request: Request, exc: Exception) -> Response:
+    return not_ready_response(
+        request.url.path, "The service is starting and its database is not ready yet."
     )
 
 

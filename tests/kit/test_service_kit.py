@@ -4,6 +4,8 @@ running as its own process, verifying tokens against the real auth service."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +17,7 @@ import httpx
 import jwt
 
 from apps.devstack.processes import REPO_ROOT, ServiceProcess
+from apps.kit.problems import problem_type
 from tests.kit.conftest import start_probe
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_problem
@@ -313,5 +316,42 @@ def test_service_waits_for_its_database_instead_of_crashing(auth_platform: Platf
         readiness = assert_problem(httpx.get(probe.url + "/readyz"), 503)
         assert readiness["checks"]["database"] is False
         assert probe.running()
+    finally:
+        assert probe.stop() == 0
+
+
+def test_requests_before_start_up_completes_are_503_not_ready(auth_platform: Platform) -> None:
+    """Between the database connecting and the start-up hooks finishing (indexes,
+    backfills), a service answering its API would act on half-built state: a caller
+    must get a retryable 503 instead, as it does while the database is down."""
+    from apps.devstack.ports import free_port
+
+    probe = ServiceProcess(
+        "probe",
+        free_port(),
+        {**auth_platform.stack.env_for("probe"), "PROBE_HOLD_STARTUP": "true"},
+        module="tests.support.probe_service",
+    )
+    probe.start()
+    try:
+
+        def readiness() -> dict[str, Any] | None:
+            try:
+                answer = httpx.get(probe.url + "/readyz")
+            except httpx.HTTPError:
+                return None
+            checks: dict[str, Any] = answer.json().get("checks", {})
+            return checks if checks.get("database") else None
+
+        checks = wait_for(readiness, timeout=30)
+        assert checks["startup"] is False
+        echo = {"name": "early", "amount": 1}
+        early = assert_problem(httpx.post(probe.url + "/v1/echo", json=echo), 503)
+        assert early["type"] == problem_type("not-ready")
+        assert httpx.get(probe.url + "/metrics").status_code == 200
+        assert probe.pid is not None
+        os.kill(probe.pid, signal.SIGUSR1)  # start-up may finish
+        wait_for(lambda: httpx.get(probe.url + "/readyz").status_code == 200, timeout=30)
+        assert httpx.post(probe.url + "/v1/echo", json=echo).json() == echo
     finally:
         assert probe.stop() == 0

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Annotated
 
 from beanie import Document
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import Field
 
-from apps.kit.app import create_app
+from apps.kit.app import AppKit, create_app
 from apps.kit.schemas import Paise, RequestModel
 from apps.kit.security import CurrentPrincipal, Principal, Role, ensure_owner, require_roles
 from apps.kit.server import serve
@@ -22,6 +23,9 @@ from apps.kit.settings import ServiceSettings
 class ProbeSettings(ServiceSettings):
     service_name: str = "probe"
     mongo_database: str = "glosleep_probe"
+    # Start-up holds (after the database is connected) until SIGUSR1: the window in
+    # which a real service still builds its indexes or runs its start-up hooks.
+    probe_hold_startup: bool = False
 
 
 class Probe(Document):
@@ -80,6 +84,16 @@ async def slow(seconds: float = 1.0) -> dict[str, float]:
     return {"slept": seconds}
 
 
+async def _hold_start_up(kit: AppKit) -> None:
+    assert isinstance(kit.settings, ProbeSettings)
+    if not kit.settings.probe_hold_startup:
+        return
+    released = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, released.set)
+    log.info("start-up held")
+    await released.wait()
+
+
 def create_probe_app(settings: ProbeSettings) -> FastAPI:
     return create_app(
         settings,
@@ -87,6 +101,7 @@ def create_probe_app(settings: ProbeSettings) -> FastAPI:
         description="kit test service",
         documents=[Probe],
         routers=[router],
+        on_ready=[_hold_start_up],
     )
 
 
