@@ -43,7 +43,11 @@ class Database:
             tz_aware=True,
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=5_000,
-            connectTimeoutMS=5_000,
+            # Also the heartbeat's timeout: a heartbeat that times out interrupts every
+            # write in flight, and the driver's retry of a write the server is still
+            # applying can then collide with it (a duplicate key on a fresh token,
+            # seen under heavy load). MongoDB's default, rather than a hair trigger.
+            connectTimeoutMS=20_000,
             appname=self.name,
             # An acknowledged write survives a crash: on a replica set it is on a
             # majority of members, in their journals (docs/architecture.md).
