@@ -30,7 +30,7 @@ from apps.inventory.settings import InventorySettings
 from apps.inventory.stock import ReadLevelChange, StockChange
 from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
-from apps.kit.documents import get_or_404
+from apps.kit.documents import get_or_404, insert_fast
 from apps.kit.idempotency import fingerprint
 from apps.kit.leases import hold_lease
 from apps.kit.problems import Conflict, ServiceUnavailable
@@ -171,7 +171,7 @@ async def reserve(
         if short:
             for line in reservation.lines:
                 line.allocations = []
-        await reservation.insert(session=session)  # DuplicateKeyError: a replay
+        await insert_fast(reservation, session)  # DuplicateKeyError: a replay
         if short:
             return reservation, change
         by_id = {lv["_id"]: lv for sku_levels in levels.values() for lv in sku_levels}

@@ -17,6 +17,7 @@ from apps.inventory.metrics import STOCK_LOW
 from apps.inventory.models import Movement, MovementKind, Operation, Product, StockLevel, level_id
 from apps.kit.app import AppKit
 from apps.kit.clock import utcnow
+from apps.kit.documents import insert_many_fast
 from apps.kit.idempotency import fingerprint
 from apps.kit.outbox import record
 from apps.kit.problems import Conflict
@@ -213,7 +214,7 @@ class StockChange:
     async def flush(self) -> None:
         """Write the pending ledger entries (one insert)."""
         if self._ledger:
-            await Movement.insert_many(self._ledger, session=self.session)
+            await insert_many_fast(self._ledger, self.session)
             self._ledger = []
 
     async def _low_stock(self, level: dict[str, Any], available_delta: int) -> None:

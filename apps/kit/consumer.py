@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.clock import utcnow
-from apps.kit.documents import KeyedDocument
+from apps.kit.documents import KeyedDocument, insert_fast
 from apps.kit.events import Event, EventPage
 from apps.kit.leases import Lease, hold_lease
 from apps.kit.metrics import counter, gauge
@@ -61,9 +61,7 @@ async def handle_event(kit: AppKit, source: str, event: Event, handler: Handler)
 
     async def work(session: AsyncClientSession) -> None:
         try:
-            await ProcessedEvent(id=event.id, source=source, type=event.type).insert(
-                session=session
-            )
+            await insert_fast(ProcessedEvent(id=event.id, source=source, type=event.type), session)
         except DuplicateKeyError:
             raise _AlreadyProcessed from None
         await handler(event, session)

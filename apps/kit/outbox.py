@@ -22,7 +22,7 @@ from pymongo.errors import BulkWriteError
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.bounds import Seq
 from apps.kit.clock import utcnow
-from apps.kit.documents import KeyedDocument
+from apps.kit.documents import KeyedDocument, insert_fast
 from apps.kit.events import Event, EventPage
 from apps.kit.ids import new_id
 from apps.kit.leases import Lease, hold_lease
@@ -80,7 +80,7 @@ async def record(
     event = OutboxEvent(
         type=event_type, source=source, data=data, traceparent=headers.get("traceparent")
     )
-    await event.insert(session=session)
+    await insert_fast(event, session)
     return event
 
 

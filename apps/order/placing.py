@@ -24,6 +24,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from apps.kit.clock import utcnow
+from apps.kit.documents import insert_fast
 from apps.kit.idempotency import fingerprint
 from apps.kit.money import totals
 from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
@@ -162,10 +163,10 @@ async def _store(parts: OrderParts, order: Order, record: IdempotencyRecord | No
     async def store(session: AsyncClientSession) -> None:
         if record is not None:
             try:
-                await record.insert(session=session)
+                await insert_fast(record, session)
             except DuplicateKeyError:
                 raise KeyTaken(record.id) from None
-        await order.insert(session=session)
+        await insert_fast(order, session)
         await record_event(session, order, order.placed_at)
 
     await parts.kit.database.in_transaction(store)
