@@ -398,7 +398,8 @@ def summary(
 
 @contextmanager
 def profiling(folder: Path | None, pids: dict[str, int | None], seconds: float) -> Iterator[None]:
-    """py-spy on each service process while the block runs (nothing when no folder)."""
+    """py-spy on each service process and the database while the block runs (nothing
+    when no folder)."""
     if folder is None:
         yield
         return
@@ -424,7 +425,7 @@ def profiling(folder: Path | None, pids: dict[str, int | None], seconds: float) 
             stderr=subprocess.DEVNULL,
         )
         for name, pid in pids.items()
-        if name in SERVICES and pid is not None
+        if pid is not None
     ]
     try:
         yield
