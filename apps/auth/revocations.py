@@ -5,14 +5,15 @@ revocation list every service follows."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.kit.bounds import Seq
 from apps.kit.clock import utcnow
-from apps.kit.outbox import OutboxEvent, record
+from apps.kit.events import Event
+from apps.kit.outbox import published_events, record
 from apps.kit.revocation import (
     RETENTION_SECONDS,
     SESSION_REVOKED,
@@ -43,8 +44,7 @@ async def record_session_revoked(
     await record(session, SOURCE, SESSION_REVOKED, data)
 
 
-def _entry(event: OutboxEvent) -> Revocation:
-    assert event.seq is not None
+def _entry(event: Event) -> Revocation:
     if event.type == SESSION_REVOKED:
         return Revocation(
             seq=event.seq,
@@ -63,12 +63,12 @@ def _entry(event: OutboxEvent) -> Revocation:
 
 async def revocation_page(after: int, limit: int = PAGE_LIMIT) -> RevocationPage:
     """Revocations numbered after `after` that can still void a live token."""
-    query: dict[str, Any] = {
-        "seq": {"$gt": after},
-        "type": {"$in": [SESSION_REVOKED, USER_SESSIONS_REVOKED]},
-        "occurred_at": {"$gte": utcnow() - timedelta(seconds=RETENTION_SECONDS)},
-    }
-    found = await OutboxEvent.find(query).sort("seq").limit(limit).to_list()
+    found = await published_events(
+        after,
+        limit,
+        types=[SESSION_REVOKED, USER_SESSIONS_REVOKED],
+        since=utcnow() - timedelta(seconds=RETENTION_SECONDS),
+    )
     entries = [_entry(event) for event in found]
     return RevocationPage(revocations=entries, next_after=entries[-1].seq if entries else after)
 

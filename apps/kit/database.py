@@ -87,9 +87,16 @@ class Database:
     async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
         """Run `work` in a multi-document transaction, retried on transient
         conflicts (the driver's with_transaction loop)."""
-        async with self.client.start_session() as session:
-            return await session.with_transaction(
-                work,
-                read_concern=ReadConcern("snapshot"),
-                write_concern=WriteConcern("majority", j=True),
-            )
+        return await in_transaction(self.client, work)
+
+
+async def in_transaction(
+    client: AsyncMongoClient[dict[str, Any]], work: Callable[[AsyncClientSession], Awaitable[T]]
+) -> T:
+    """`Database.in_transaction` for code that holds a collection, not the kit."""
+    async with client.start_session() as session:
+        return await session.with_transaction(
+            work,
+            read_concern=ReadConcern("snapshot"),
+            write_concern=WriteConcern("majority", j=True),
+        )

@@ -1,13 +1,15 @@
 """The transactional outbox.
 
 A change and the events it causes are written in one transaction (`record`).
-A relay, one replica at a time, then gives committed events a sequence number;
-consumers read them in that order from `GET /v1/events?after=N` and remember
-the last number they processed. Delivery is at least once; consumers dedupe by
-event id."""
+A relay, one replica at a time, then publishes committed events: in one
+transaction it takes the waiting events, numbers them from the outbox counter
+and moves them into one page (`outbox_pages`, ADR 0021). Consumers read them in
+that order from `GET /v1/events?after=N` and remember the last number they
+processed. Delivery is at least once; consumers dedupe by event id."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,13 +17,13 @@ import pymongo
 from beanie import Document
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
-from pymongo import IndexModel, ReturnDocument, UpdateOne
+from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import BulkWriteError
 
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.bounds import Seq
 from apps.kit.clock import utcnow
+from apps.kit.database import in_transaction
 from apps.kit.documents import KeyedDocument, insert_fast
 from apps.kit.events import Event, EventPage
 from apps.kit.ids import new_id
@@ -33,10 +35,12 @@ from apps.kit.tracing import inject_trace_headers
 BACKLOG = gauge("outbox_backlog", "Committed events not yet given a sequence number.")
 PUBLISHED = counter("outbox_events", "Events published through the outbox, by type.", ["type"])
 RELAY_BATCH = 500
-DUPLICATE_KEY = 11000
 
 
 class OutboxEvent(KeyedDocument):
+    """An event waiting for the relay. Events numbered before pages existed
+    (ADR 0021) stay here with their `seq` and are served from here."""
+
     id: str = Field(default_factory=lambda: new_id("evt"))
     type: str
     source: str
@@ -60,6 +64,19 @@ class OutboxEvent(KeyedDocument):
         ]
 
 
+class OutboxPage(Document):
+    """The events one relay pass published, numbered `_id` (the first) to `last`
+    in the order they are listed."""
+
+    id: int  # type: ignore[assignment]  # Beanie declares `id` as an optional ObjectId
+    last: int
+    events: list[dict[str, Any]]
+
+    class Settings:
+        name = "outbox_pages"
+        indexes = [IndexModel([("last", pymongo.ASCENDING)], name="last")]
+
+
 class OutboxCounter(KeyedDocument):
     id: str
     value: int = 0
@@ -68,7 +85,7 @@ class OutboxCounter(KeyedDocument):
         name = "outbox_counters"
 
 
-OUTBOX_DOCUMENTS: list[type[Document]] = [OutboxEvent, OutboxCounter, Lease]
+OUTBOX_DOCUMENTS: list[type[Document]] = [OutboxEvent, OutboxPage, OutboxCounter, Lease]
 
 
 async def record(
@@ -84,54 +101,105 @@ async def record(
     return event
 
 
-async def relay_once(_: AppKit) -> None:
-    """Number committed events in commit-visible order (one relay at a time)."""
+async def _publish(session: AsyncClientSession) -> list[dict[str, Any]]:
+    """Number the waiting events and move them into one page, in the caller's
+    transaction: relays that overlap (a stale lease) both write the counter, so
+    one of them is retried after the other's commit and finds the events gone.
+    Pages therefore commit in the order of their numbers, and a reader never
+    sees seq n+1 before n."""
+    events = OutboxEvent.get_pymongo_collection()
+    pending = (
+        await events.find({"seq": None}, session=session)
+        .sort("_id", 1)
+        .limit(RELAY_BATCH)
+        .to_list()
+    )
+    if not pending:
+        return []
+    counter_doc = await OutboxCounter.get_pymongo_collection().find_one_and_update(
+        {"_id": "outbox"},
+        {"$inc": {"value": len(pending)}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    assert counter_doc is not None  # upserted
+    first = int(counter_doc["value"]) - len(pending) + 1
+    for offset, event in enumerate(pending):
+        event["seq"] = first + offset
+    page = {"_id": first, "last": pending[-1]["seq"], "events": pending}
+    await OutboxPage.get_pymongo_collection().insert_one(page, session=session)
+    await events.delete_many({"_id": {"$in": [event["_id"] for event in pending]}}, session=session)
+    return pending
+
+
+async def relay_once(_: AppKit | None) -> None:
+    """Publish committed events in commit-visible order (one relay at a time):
+    one page per pass, four writes whatever the number of events."""
     if not await hold_lease("outbox-relay", ttl_seconds=15):
         # The lease holder reports the backlog; 0 here keeps a replica that lost
         # the lease from showing a stale value (alerts take the max).
         BACKLOG.set(0)
         return
-    collection = OutboxEvent.get_pymongo_collection()
-    pending = (
-        await collection.find({"seq": None}, {"_id": 1, "type": 1})
-        .sort("_id", 1)
-        .limit(RELAY_BATCH)
-        .to_list()
+    events = OutboxEvent.get_pymongo_collection()
+    published = await in_transaction(events.database.client, _publish)
+    for event in published:
+        PUBLISHED.labels(event["type"]).inc()
+    # Everything seen is published now, unless the batch was full.
+    full = len(published) == RELAY_BATCH
+    BACKLOG.set(await events.count_documents({"seq": None}) if full else 0)
+
+
+def _event(document: dict[str, Any]) -> Event:
+    return Event(
+        id=document["_id"],
+        seq=document["seq"],
+        type=document["type"],
+        source=document["source"],
+        occurred_at=document["occurred_at"],
+        data=document["data"],
+        traceparent=document.get("traceparent"),
     )
-    if pending:
-        counter_doc = await OutboxCounter.get_pymongo_collection().find_one_and_update(
-            {"_id": "outbox"},
-            {"$inc": {"value": len(pending)}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert counter_doc is not None  # upserted
-        first = int(counter_doc["value"]) - len(pending) + 1
-        # By _id alone, so the database finds each event through the _id index (a
-        # filter with seq as well made the embedded database scan the whole outbox);
-        # $ifNull keeps the number of an event a stale relay numbered meanwhile, as the
-        # old `seq: None` guard did by not matching it.
-        numbering = [
-            UpdateOne(
-                {"_id": event["_id"]}, [{"$set": {"seq": {"$ifNull": ["$seq", first + offset]}}}]
-            )
-            for offset, event in enumerate(pending)
-        ]
-        numbered = len(pending)
-        try:  # one round trip, applied in order: a reader never sees seq n+1 before n
-            await collection.bulk_write(numbering, ordered=True)
-        except BulkWriteError as error:
-            errors = error.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            # A stale relay took that number a moment ago; the rest of the batch
-            # stays unnumbered and gets new numbers on the next pass.
-            numbered = int(errors[0]["index"])
-        for event in pending[:numbered]:
-            PUBLISHED.labels(event["type"]).inc()
-    # Everything seen is numbered now, unless the batch was full.
-    full = len(pending) == RELAY_BATCH
-    BACKLOG.set(await collection.count_documents({"seq": None}) if full else 0)
+
+
+async def published_events(
+    after: int,
+    limit: int,
+    *,
+    types: Collection[str] | None = None,
+    since: datetime | None = None,
+) -> list[Event]:
+    """Up to `limit` published events numbered after `after`, in order; only
+    those of `types` and those that occurred at `since` or later, when given.
+    Events numbered before pages existed come first (their numbers are lower)."""
+    query: dict[str, Any] = {"seq": {"$gt": after}}
+    if types is not None:
+        query["type"] = {"$in": list(types)}
+    if since is not None:
+        query["occurred_at"] = {"$gte": since}
+    found = [
+        _event(document)
+        for document in await OutboxEvent.get_pymongo_collection()
+        .find(query)
+        .sort("seq", 1)
+        .limit(limit)
+        .to_list()
+    ]
+    if len(found) == limit:
+        return found
+    pages = OutboxPage.get_pymongo_collection().find({"last": {"$gt": after}}).sort("_id", 1)
+    async for page in pages:
+        for document in page["events"]:
+            if document["seq"] <= after:
+                continue
+            if types is not None and document["type"] not in types:
+                continue
+            if since is not None and document["occurred_at"] < since:
+                continue
+            found.append(_event(document))
+            if len(found) == limit:
+                return found
+    return found
 
 
 OUTBOX_RELAY = BackgroundLoop("outbox-relay", relay_once, interval_seconds=0.25)
@@ -149,11 +217,8 @@ def events_router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         event_type: Annotated[str | None, Query(alias="type", max_length=64)] = None,
     ) -> EventPage:
-        query: dict[str, Any] = {"seq": {"$gt": after}}
-        if event_type:
-            query["type"] = event_type
-        found = await OutboxEvent.find(query).sort("seq").limit(limit).to_list()
-        events = [Event.model_validate(e.model_dump()) for e in found]
+        types = [event_type] if event_type else None
+        events = await published_events(after, limit, types=types)
         return EventPage(events=events, next_after=events[-1].seq if events else after)
 
     return router

@@ -1,56 +1,125 @@
-"""The outbox relay numbers committed events once each, in order, and finds every event
-it numbers through the _id index (its writes filter by _id alone)."""
+"""The outbox relay publishes committed events once each, numbered in order with no
+gaps, with a fixed number of writes per pass (one page, not one write per event);
+relays that overlap never publish an event twice, and a reader never sees a number
+before a lower one. Events numbered in place before pages existed are still served."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from beanie import init_beanie
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.collection import Collection
 
-from apps.kit.app import AppKit
-from apps.kit.outbox import OUTBOX_DOCUMENTS, OutboxEvent, record, relay_once
+from apps.kit.clock import utcnow
+from apps.kit.database import in_transaction
+from apps.kit.outbox import (
+    OUTBOX_DOCUMENTS,
+    OutboxEvent,
+    OutboxPage,
+    _publish,
+    published_events,
+    record,
+    relay_once,
+)
 from tests.support.queries import Document, profiled
 
 
 @pytest.fixture
 async def outbox(mongo_url: str) -> AsyncIterator[str]:
     name = f"relay{secrets.token_hex(4)}"
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
     await init_beanie(database=client[name], document_models=OUTBOX_DOCUMENTS)
     yield name
     await client.drop_database(name)
     await client.close()
 
 
-async def test_events_are_numbered_once_in_order_through_the_id_index(
+async def test_events_are_published_once_in_order_with_a_write_per_collection(
     outbox: str, mongo_url: str
 ) -> None:
-    events = [await record(None, "test", "thing.happened", {"n": n}) for n in range(5)]
-    collection = OutboxEvent.get_pymongo_collection()
-    # A stale relay numbered the third event a moment ago: it keeps its number.
-    await collection.update_one({"_id": events[2].id}, {"$set": {"seq": 1000}})
+    recorded = [await record(None, "test", "thing.happened", {"n": n}) for n in range(5)]
     sync: MongoClient[Document]
     with MongoClient(mongo_url) as sync, profiled([sync[outbox]]):
-        await relay_once(cast(AppKit, None))
-        numbered = await collection.find({}, {"seq": 1}).sort("_id", 1).to_list()
+        await relay_once(None)
         profile: Collection[Document] = sync[outbox]["system.profile"]
-        writes: list[Document] = [
-            statement["q"]
-            for entry in profile.find({"command.update": "outbox"})
-            for statement in entry["command"]["updates"]
-        ]
-    seqs = [event["seq"] for event in numbered]
-    assert seqs[2] == 1000
-    others = seqs[:2] + seqs[3:]
-    assert others == sorted(others)
-    assert len(set(seqs)) == 5
-    assert writes
-    assert all(set(filter_) == {"_id"} for filter_ in writes), writes
-    await relay_once(cast(AppKit, None))  # nothing left: nothing changes
-    again = await collection.find({}, {"seq": 1}).sort("_id", 1).to_list()
-    assert [event["seq"] for event in again] == seqs
+        commands = [entry["command"] for entry in profile.find()]
+    writes = [
+        (name, command[name])
+        for command in commands
+        for name in [next(iter(command))]
+        if name in {"insert", "update", "delete", "findAndModify"} and command[name] != "leases"
+    ]
+    events = await published_events(0, 100)
+    assert [event.id for event in events] == sorted(event.id for event in recorded)
+    assert [event.seq for event in events] == [1, 2, 3, 4, 5]
+    assert [event.data["n"] for event in events] == sorted(range(5), key=lambda n: recorded[n].id)
+    assert await OutboxEvent.get_pymongo_collection().count_documents({}) == 0
+    # The counter, the page, the removal: not one write per event.
+    assert sorted(writes) == [
+        ("delete", "outbox"),
+        ("findAndModify", "outbox_counters"),
+        ("insert", "outbox_pages"),
+    ], writes
+
+    await relay_once(None)  # nothing left: nothing changes
+    assert [event.seq for event in await published_events(0, 100)] == [1, 2, 3, 4, 5]
+    more = await record(None, "test", "thing.happened", {"n": 5})
+    await relay_once(None)
+    assert [(event.id, event.seq) for event in await published_events(5, 100)] == [(more.id, 6)]
+    assert [event.seq for event in await published_events(2, 2)] == [3, 4]
+
+
+async def test_overlapping_relays_publish_each_event_once(outbox: str) -> None:
+    for n in range(30):
+        await record(None, "test", "thing.happened", {"n": n})
+    client = OutboxEvent.get_pymongo_collection().database.client
+    # Two relays at once (a lease that expired under a slow pass): their counter
+    # writes conflict, so one of them runs again after the other's commit.
+    runs = await asyncio.gather(*(in_transaction(client, _publish) for _ in range(2)))
+    assert sorted(len(run) for run in runs) == [0, 30]
+    events = await published_events(0, 100)
+    assert [event.seq for event in events] == list(range(1, 31))
+    assert len({event.id for event in events}) == 30
+    assert await OutboxPage.get_pymongo_collection().count_documents({}) == 1
+
+
+async def test_filters_and_events_numbered_before_pages(outbox: str) -> None:
+    # Numbered in place by the relay before pages existed (ADR 0021).
+    old = OutboxEvent(
+        type="user.sessions_revoked", source="test", data={}, seq=1, occurred_at=utcnow()
+    )
+    stale = OutboxEvent(
+        type="user.sessions_revoked",
+        source="test",
+        data={},
+        seq=2,
+        occurred_at=utcnow() - timedelta(days=1),
+    )
+    await old.insert()
+    await stale.insert()
+    await (
+        OutboxEvent.get_pymongo_collection()
+        .database["outbox_counters"]
+        .insert_one({"_id": "outbox", "value": 2})
+    )
+    other = await record(None, "test", "thing.happened", {})
+    revoked = await record(None, "test", "user.sessions_revoked", {})
+    await relay_once(None)
+
+    events = await published_events(0, 100)
+    assert [(event.id, event.seq) for event in events] == [
+        (old.id, 1),
+        (stale.id, 2),
+        *sorted([(other.id, 3), (revoked.id, 4)], key=lambda pair: pair[0]),
+    ]
+    recent = await published_events(
+        0, 100, types=["user.sessions_revoked"], since=utcnow() - timedelta(hours=1)
+    )
+    assert [event.id for event in recent] == [old.id, revoked.id]
+    assert [event.id for event in await published_events(1, 1)] == [stale.id]
