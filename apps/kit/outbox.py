@@ -188,17 +188,22 @@ async def published_events(
     if len(found) == limit:
         return found
     pages = OutboxPage.get_pymongo_collection().find({"last": {"$gt": after}}).sort("_id", 1)
-    async for page in pages:
-        for document in page["events"]:
-            if document["seq"] <= after:
-                continue
-            if types is not None and document["type"] not in types:
-                continue
-            if since is not None and document["occurred_at"] < since:
-                continue
-            found.append(_event(document))
-            if len(found) == limit:
-                return found
+    if types is None and since is None:
+        pages = pages.limit(limit - len(found))  # every page holds at least one event
+    try:
+        async for page in pages:
+            for document in page["events"]:
+                if document["seq"] <= after:
+                    continue
+                if types is not None and document["type"] not in types:
+                    continue
+                if since is not None and document["occurred_at"] < since:
+                    continue
+                found.append(_event(document))
+                if len(found) == limit:
+                    return found
+    finally:
+        await pages.close()  # left early: the server keeps an open cursor otherwise
     return found
 
 

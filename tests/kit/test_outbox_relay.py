@@ -123,3 +123,22 @@ async def test_filters_and_events_numbered_before_pages(outbox: str) -> None:
     )
     assert [event.id for event in recent] == [old.id, revoked.id]
     assert [event.id for event in await published_events(1, 1)] == [stale.id]
+
+
+async def open_cursors() -> int:
+    status = await OutboxEvent.get_pymongo_collection().database.client.admin.command(
+        "serverStatus"
+    )
+    return int(status["metrics"]["cursor"]["open"]["total"])
+
+
+async def test_reads_across_pages_leave_no_cursor_open(outbox: str) -> None:
+    for _ in range(150):  # more pages than a first batch holds
+        await record(None, "test", "thing.happened", {})
+        await relay_once(None)
+    before = await open_cursors()
+    assert [event.seq for event in await published_events(0, 3)] == [1, 2, 3]
+    filtered = await published_events(10, 3, types=["thing.happened"])
+    assert [event.seq for event in filtered] == [11, 12, 13]
+    assert [event.seq for event in await published_events(148, 10)] == [149, 150]
+    assert await open_cursors() == before
