@@ -19,6 +19,7 @@ import jwt
 from apps.devstack.processes import REPO_ROOT, ServiceProcess
 from apps.kit.problems import problem_type
 from tests.kit.conftest import start_probe
+from tests.support.logs import log_entries
 from tests.support.platform import Platform, bearer
 from tests.support.problems import assert_problem
 from tests.support.waiting import wait_for
@@ -204,8 +205,7 @@ def test_logs_are_json_with_request_ids_and_no_secrets(
     log_path = probe.log_path
 
     def access_lines() -> list[dict[str, Any]]:
-        lines = [json.loads(line) for line in log_path.read_text().splitlines()]
-        return [e for e in lines if e.get("request_id") == "req-log-7"]
+        return [e for e in log_entries(log_path) if e.get("request_id") == "req-log-7"]
 
     access = wait_for(access_lines)  # written after the answer: wait for it, not for a while
     entry = access[-1]
@@ -218,12 +218,7 @@ def test_logs_are_json_with_request_ids_and_no_secrets(
     everything = probe.log_path.read_text() + auth_log.read_text()
     assert token not in everything
     assert "very-secret-pw-123" not in everything
-    wait_for(
-        lambda: any(
-            json.loads(line).get("request_id") == "req-log-8"
-            for line in auth_log.read_text().splitlines()
-        )
-    )
+    wait_for(lambda: any(e.get("request_id") == "req-log-8" for e in log_entries(auth_log)))
 
 
 def test_traceparent_is_continued(probe: ServiceProcess) -> None:

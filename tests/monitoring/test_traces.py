@@ -4,7 +4,6 @@ when OTEL_EXPORTER_OTLP_ENDPOINT is set."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from apps.devstack.ports import free_port
 from apps.devstack.processes import ServiceProcess
+from tests.support.logs import log_entries
 from tests.support.platform import Platform
 from tests.support.shop import Shop
 from tests.support.waiting import wait_for
@@ -101,22 +101,10 @@ def relay(auth_platform: Platform, otlp: OtlpReceiver) -> Iterator[ServiceProces
     process.stop()
 
 
-def _log_entries(path: Path | None) -> list[dict[str, Any]]:
-    assert path is not None
-    entries = []
-    for line in path.read_text().splitlines():
-        if line.startswith("{"):
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # the line being written right now
-    return entries
-
-
 def _access(path: Path | None, route: str, trace_id: str) -> list[dict[str, Any]]:
     return [
         e
-        for e in _log_entries(path)
+        for e in log_entries(path)
         if e.get("route") == route and e.get("trace_id") == trace_id and e["message"] == "request"
     ]
 
@@ -189,7 +177,7 @@ def test_an_order_is_one_trace_from_order_to_inventory_and_its_events(platform: 
         # The access line is written once the answer has gone out: wait for it.
         return [
             e
-            for e in _log_entries(order_log)
+            for e in log_entries(order_log)
             if e.get("request_id") == request_id
             and e.get("route") == "/v1/orders"
             and e.get("method") == "POST"
