@@ -81,15 +81,18 @@ def monitored(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> I
     prometheus.start()
     running = Monitored(platform, prometheus, services)
     try:
-        # Rates need two samples of a series: scrape before the traffic, and drive
-        # it twice, so series that the first round creates also show an increase.
+        # Rates need two samples of a series: every service scraped before the
+        # traffic, and the traffic driven twice with a scrape between, so series
+        # that the first round creates also show an increase.
         for _ in range(2):
-            wait_for(
-                lambda: len(running.series("up == 1")) == len(services),
-                timeout=20,
-                every=POLL_SECONDS,
-            )
-            time.sleep(2 * SCRAPE_SECONDS)
+            since = time.time()
+
+            def scraped_since(since: float = since) -> bool:
+                samples = running.series("timestamp(up == 1)")
+                fresh = [s for s in samples if float(s["value"][1]) > since]
+                return len(fresh) == len(services)
+
+            wait_for(scraped_since, timeout=60, every=POLL_SECONDS)
             drive_traffic(platform, services)
         yield running
     finally:
