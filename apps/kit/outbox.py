@@ -9,7 +9,10 @@ processed. Delivery is at least once; consumers dedupe by event id."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -35,6 +38,20 @@ from apps.kit.tracing import inject_trace_headers
 BACKLOG = gauge("outbox_backlog", "Committed events not yet given a sequence number.")
 PUBLISHED = counter("outbox_events", "Events published through the outbox, by type.", ["type"])
 RELAY_BATCH = 500
+# After a pass that found nothing, the relay looks again only this much later, unless
+# this process has recorded an event within it (events of other replicas, or of a
+# commit later than that, wait up to this long; consumers poll every second anyway).
+QUIET_SECONDS = 1.0
+
+
+@dataclass
+class _Pace:
+    recorded_at: float = -math.inf  # this process's last `record` (monotonic)
+    looked_at: float = -math.inf  # the start of the relay's last look at the outbox
+    found: bool = True  # whether that look published anything
+
+
+_pace = _Pace()
 
 
 class OutboxEvent(KeyedDocument):
@@ -92,6 +109,7 @@ async def record(
     session: AsyncClientSession | None, source: str, event_type: str, data: dict[str, Any]
 ) -> OutboxEvent:
     """Write an event in the caller's transaction (pass its session)."""
+    _pace.recorded_at = time.monotonic()
     headers: dict[str, str] = {}
     inject_trace_headers(headers)
     event = OutboxEvent(
@@ -136,13 +154,19 @@ async def _publish(session: AsyncClientSession) -> list[dict[str, Any]]:
 async def relay_once(_: AppKit | None) -> None:
     """Publish committed events in commit-visible order (one relay at a time):
     one page per pass, four writes whatever the number of events."""
+    now = time.monotonic()
+    quiet = not _pace.found and now - _pace.recorded_at > QUIET_SECONDS
+    if quiet and now - _pace.looked_at < QUIET_SECONDS:
+        return
     if not await hold_lease("outbox-relay", ttl_seconds=15):
         # The lease holder reports the backlog; 0 here keeps a replica that lost
         # the lease from showing a stale value (alerts take the max).
         BACKLOG.set(0)
         return
     events = OutboxEvent.get_pymongo_collection()
+    _pace.looked_at = now
     published = await in_transaction(events.database.client, _publish)
+    _pace.found = bool(published)
     for event in published:
         PUBLISHED.labels(event["type"]).inc()
     # Everything seen is published now, unless the batch was full.

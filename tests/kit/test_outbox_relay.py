@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -16,12 +17,14 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.collection import Collection
 
+from apps.kit import outbox as outbox_module
 from apps.kit.clock import utcnow
 from apps.kit.database import in_transaction
 from apps.kit.outbox import (
     OUTBOX_DOCUMENTS,
     OutboxEvent,
     OutboxPage,
+    _Pace,
     _publish,
     published_events,
     record,
@@ -142,3 +145,36 @@ async def test_reads_across_pages_leave_no_cursor_open(outbox: str) -> None:
     assert [event.seq for event in filtered] == [11, 12, 13]
     assert [event.seq for event in await published_events(148, 10)] == [149, 150]
     assert await open_cursors() == before
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_an_idle_relay_looks_once_a_second_unless_its_process_records(
+    outbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    monkeypatch.setattr(outbox_module, "_pace", _Pace())
+    await relay_once(None)  # finds nothing: quiet from now on
+    # An event another replica recorded: this process was not told.
+    elsewhere = OutboxEvent(type="thing.happened", source="test", data={})
+    await elsewhere.insert()
+    clock.now += outbox_module.QUIET_SECONDS / 2
+    await relay_once(None)
+    assert await published_events(0, 10) == []
+    clock.now += outbox_module.QUIET_SECONDS / 2 + 0.1
+    await relay_once(None)
+    assert [event.id for event in await published_events(0, 10)] == [elsewhere.id]
+
+    clock.now += 0.25
+    await relay_once(None)  # the last look found something: looks again, finds nothing
+    here = await record(None, "test", "thing.happened", {})
+    clock.now += 0.25
+    await relay_once(None)  # recorded in this process: looks at once
+    assert [event.id for event in await published_events(1, 10)] == [here.id]
