@@ -242,7 +242,9 @@ def test_metrics_use_route_templates(auth_platform: Platform, probe: ServiceProc
 
 
 def test_sigterm_drains_then_exits_cleanly(auth_platform: Platform) -> None:
-    probe = start_probe(auth_platform, SHUTDOWN_DRAIN_SECONDS="1.5")
+    # The drain must outlast a busy machine's slowest readiness probe below; the slow
+    # request ends inside it, so the exit comes at the end of the drain.
+    probe = start_probe(auth_platform, SHUTDOWN_DRAIN_SECONDS="5")
     results: dict[str, int] = {}
 
     def slow_request() -> None:
@@ -261,11 +263,11 @@ def test_sigterm_drains_then_exits_cleanly(auth_platform: Platform) -> None:
     )
     assert_problem(readiness, 503)
     assert httpx.get(probe.url + "/livez").status_code == 200
-    code = probe.stop(timeout_seconds=15)
+    code = probe.stop(timeout_seconds=30)
     worker.join()
-    assert code == 0
+    assert code == 0, "killed: the drain did not end"
     assert results["slow"] == 200, "the in-flight request did not finish"
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 20
 
 
 def test_bad_settings_stop_the_service_with_a_message_naming_the_variable() -> None:
