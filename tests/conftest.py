@@ -8,11 +8,10 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from apps.devstack.embedded_db import EmbeddedMongo
-from apps.devstack.ports import free_port
 from tests.analytics.conftest import EXPORT_BUCKET, kms_encrypted_bucket
+from tests.support.moto_server import MotoServer
 from tests.support.platform import Platform, running_platform
 
 RUN_ID = secrets.token_hex(3)
@@ -44,16 +43,17 @@ def platform(
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 and KMS as a real HTTP server on loopback, with the export bucket
-    (one per session: moto keeps its state per process)."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    kms_encrypted_bucket(endpoint, EXPORT_BUCKET)
-    yield endpoint
-    server.stop()
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's S3 and KMS as a real HTTP server on loopback, in its own process, with
+    the export bucket."""
+    server = MotoServer(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    server.spawn()
+    try:
+        server.wait_ready()
+        kms_encrypted_bucket(server.url, EXPORT_BUCKET)
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
