@@ -45,6 +45,14 @@ TARGET_P99_MS = 100.0
 TARGET_RSS_MB = 100.0
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank); NaN without values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 @dataclass
 class Results:
     latencies_ms: list[float] = field(default_factory=list)
@@ -57,10 +65,7 @@ class Results:
         self.errors[what] = self.errors.get(what, 0) + 1
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, p)
 
     def absorb(self, other: Results) -> None:
         self.latencies_ms += other.latencies_ms
@@ -82,14 +87,25 @@ class Setup:
     def __init__(self, stack: LocalStack, admin_email: str, admin_password: str, skus: int):
         self.stack = stack
         self.http = httpx.Client(timeout=30.0)
-        login = self.http.post(
-            stack.url("auth") + "/v1/auth/login",
-            json={"email": admin_email, "password": admin_password},
-        )
-        login.raise_for_status()
-        self.admin = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        self._admin_login = (admin_email, admin_password)
+        self._logins: list[tuple[str, str]] = []  # the distributor users'
+        self.admin = self._login(*self._admin_login)
         self.skus = [f"BENCH-{n:03d}" for n in range(skus)]
         self.tokens: list[dict[str, str]] = []
+
+    def _login(self, email: str, password: str) -> dict[str, str]:
+        login = self._ok(
+            self.http.post(
+                self.stack.url("auth") + "/v1/auth/login",
+                json={"email": email, "password": password},
+            )
+        )
+        return {"Authorization": f"Bearer {login['access_token']}"}
+
+    def login_again(self) -> None:
+        """Fresh tokens for the admin and every distributor user (they live 15 minutes)."""
+        self.admin = self._login(*self._admin_login)
+        self.tokens = [self._login(email, password) for email, password in self._logins]
 
     def _ok(self, response: httpx.Response) -> dict[str, Any]:
         if response.status_code >= 300:
@@ -160,13 +176,8 @@ class Setup:
                     headers=self.admin,
                 )
             )
-            login = self._ok(
-                self.http.post(
-                    self.stack.url("auth") + "/v1/auth/login",
-                    json={"email": email, "password": password},
-                )
-            )
-            self.tokens.append({"Authorization": f"Bearer {login['access_token']}"})
+            self._logins.append((email, password))
+            self.tokens.append(self._login(email, password))
 
 
 async def _place(

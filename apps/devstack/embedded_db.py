@@ -34,12 +34,23 @@ class EmbeddedMongo(ManagedProcess):
     (`--sync-on-commit`): without it SecantusDB acknowledges a transaction before
     its log reaches the disk, and a kill -9 loses the last tens of milliseconds
     of acknowledged transactions (its own docs: write concerns are accepted and
-    ignored). The in-memory store is for tests and has nothing to keep."""
+    ignored). The in-memory store is for tests and has nothing to keep.
 
-    def __init__(self, storage: Path | None, port: int | None = None, log: Path | None = None):
+    `cache_size` ("4G") is the server's WiredTiger cache; in memory it is also the
+    most data the store holds (1G unless given: beyond it every write fails with
+    WT_CACHE_FULL)."""
+
+    def __init__(
+        self,
+        storage: Path | None,
+        port: int | None = None,
+        log: Path | None = None,
+        cache_size: str | None = None,
+    ):
         super().__init__("the embedded database", log)
         self.storage = storage
         self.port = port or free_port()
+        self.cache_size = cache_size
 
     @property
     def url(self) -> str:
@@ -57,6 +68,7 @@ class EmbeddedMongo(ManagedProcess):
             "--log-level",
             "WARNING",
             *(["--sync-on-commit"] if self.storage else []),
+            *(["--cache-size", self.cache_size] if self.cache_size else []),
         ]
 
     def is_ready(self) -> bool:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+def new_id(prefix: str, at: datetime | None = None) -> str:
+    """A new id created now, or at `at` (for documents made for an earlier moment)."""
+    millis = time.time_ns() // 1_000_000 if at is None else int(at.timestamp() * 1000)
+    return f"{prefix}_{millis:012x}{secrets.token_hex(10)}"

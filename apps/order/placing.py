@@ -18,7 +18,8 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -26,6 +27,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from apps.kit.clock import utcnow
 from apps.kit.documents import insert_fast
 from apps.kit.idempotency import fingerprint
+from apps.kit.ids import new_id
 from apps.kit.money import totals
 from apps.kit.problems import Forbidden, ProblemError, UnprocessableContent
 from apps.kit.security import Principal, distributor_scope
@@ -33,8 +35,10 @@ from apps.kit.service_client import UpstreamUnavailable
 from apps.order.catalog import price_lines
 from apps.order.metrics import ORDERS_PLACED
 from apps.order.models import (
+    Address,
     IdempotencyRecord,
     Order,
+    OrderLine,
     OrderStatus,
     Transition,
 )
@@ -135,24 +139,51 @@ async def _priced_order(
     requested = [(line.sku, line.quantity) for line in body.lines]
     lines = price_lines(requested, await parts.catalog.entries([sku for sku, _ in requested]))
     now = utcnow()
-    order = Order(
-        number=await parts.numbers.next(now.year),
+    number = await parts.numbers.next(now.year)
+    order = new_order(distributor, lines, number, principal.subject, now, body.reference)
+    if order_id is not None:
+        order.id = order_id
+    return order
+
+
+class Orderer(Protocol):
+    """What an order copies of its distributor."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def shipping_address(self) -> Address: ...
+
+
+def new_order(
+    distributor: Orderer,
+    lines: list[OrderLine],
+    number: str,
+    placed_by: str,
+    at: datetime,
+    reference: str | None = None,
+) -> Order:
+    """A new order, PENDING, placed at `at` (not stored yet)."""
+    return Order(
+        id=new_id("ord", at),
+        number=number,
         distributor_id=distributor.id,
         distributor_name=distributor.name,
         region=distributor.region,
         shipping_address=distributor.shipping_address,
         lines=lines,
         **totals(lines).fields(),
-        reference=body.reference,
-        placed_by=principal.subject,
-        placed_at=now,
-        updated_at=now,
-        saga_since=now,
-        history=[Transition(status=OrderStatus.PENDING, at=now, actor=principal.subject)],
+        reference=reference,
+        placed_by=placed_by,
+        placed_at=at,
+        updated_at=at,
+        saga_since=at,
+        history=[Transition(status=OrderStatus.PENDING, at=at, actor=placed_by)],
     )
-    if order_id is not None:
-        order.id = order_id
-    return order
 
 
 async def _store(parts: OrderParts, order: Order, record: IdempotencyRecord | None) -> None:

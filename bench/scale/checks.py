@@ -1,0 +1,114 @@
+"""Checks that the filled data is what the services would have written: the
+filled documents have the shapes of those the services wrote for orders placed
+over HTTP; analytics' read models are the same after a rebuild from the feeds
+as before it (so the filled ones are what its projections make); procurement's
+stock signals match inventory's levels."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable
+from typing import Any
+
+import bson
+from pymongo import MongoClient
+
+from apps.analytics.models import READ_MODELS
+
+Client = MongoClient[dict[str, Any]]
+
+
+def shape(value: Any) -> Hashable:
+    """The structure of a document: field names in their stored order and value
+    types, all the way down (a list by the shapes of its items)."""
+    if isinstance(value, dict):
+        return tuple((key, shape(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return ("list", frozenset(shape(item) for item in value))
+    return type(value).__name__
+
+
+def _related(client: Client, prefix: str, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The documents the order path wrote for these orders, by collection."""
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def fetch(service: str, collection: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+        documents = list(client[prefix + service][collection].find(query))
+        found[f"{service}.{collection}"] = documents
+        return documents
+
+    ids = {"$in": order_ids}
+    fetch("order", "orders", {"_id": ids})
+    fetch("order", "idempotency_keys", {"order_id": ids})
+    events = fetch("order", "outbox", {"data.order_id": ids})
+    fetch("inventory", "reservations", {"_id": ids})
+    movements = fetch("inventory", "movements", {"reference": ids})
+    events += fetch("inventory", "outbox", {"data.reservation_id": ids})
+    fetch("analytics", "order_facts", {"_id": ids})
+    versions = [f"{m['sku']}|{m['warehouse_code']}|{m['version']}" for m in movements]
+    fetch("analytics", "level_versions", {"_id": {"$in": versions}})
+    event_ids = {"$in": [event["_id"] for event in events]}
+    fetch("analytics", "processed_events", {"_id": event_ids})
+    fetch("procurement", "processed_events", {"_id": event_ids})
+    return found
+
+
+def unlike_the_services(
+    client: Client, prefix: str, placed: list[str], filled: list[str]
+) -> list[str]:
+    """Collections whose filled documents have shapes the services' own documents
+    (for the orders placed over HTTP) do not, or the other way round."""
+    real, made = _related(client, prefix, placed), _related(client, prefix, filled)
+    problems = []
+    for collection, documents in real.items():
+        theirs = {shape(document) for document in documents}
+        ours = {shape(document) for document in made[collection]}
+        if not theirs or not ours:
+            problems.append(f"{collection}: nothing to compare ({len(theirs)} / {len(ours)})")
+        elif theirs != ours:
+            problems.append(f"{collection}: filled documents are shaped unlike the services'")
+    return problems
+
+
+Snapshot = dict[str, dict[Any, str]]
+
+
+def read_models(client: Client, prefix: str) -> Snapshot:
+    """Every analytics read model: a digest of each document by its `_id` (the
+    models must be bound to their collections: bench.scale.fill.Filler.bind)."""
+    database = client[prefix + "analytics"]
+    return {
+        name: {
+            document["_id"]: hashlib.sha256(bson.encode(document)).hexdigest()
+            for document in database[name].find()
+        }
+        for name in (model.get_pymongo_collection().name for model in READ_MODELS)
+    }
+
+
+def differences(before: Snapshot, after: Snapshot) -> list[str]:
+    problems = []
+    for name, documents in before.items():
+        changed = sorted(
+            key
+            for key in documents.keys() | after[name].keys()
+            if documents.get(key) != after[name].get(key)
+        )
+        if changed:
+            problems.append(f"{name}: {len(changed)} documents differ, e.g. {changed[:3]}")
+    return problems
+
+
+def signals_unlike_levels(client: Client, prefix: str) -> list[str]:
+    """Procurement's latest level per SKU and warehouse against inventory's."""
+    signals = {
+        signal["_id"]: signal.get("levels", {})
+        for signal in client[prefix + "procurement"]["stock_signals"].find()
+    }
+    problems = []
+    for level in client[prefix + "inventory"]["stock_levels"].find():
+        known = signals.get(level["sku"], {}).get(level["warehouse_code"])
+        expected = {"available": level["on_hand"] - level["reserved"], "version": level["version"]}
+        if known != expected:
+            problems.append(f"{level['_id']}: procurement knows {known}, inventory {expected}")
+    return problems

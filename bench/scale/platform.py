@@ -1,0 +1,151 @@
+"""The platform the scale phase measures: all five services as processes on one
+embedded (in-memory) database, as `make bench` and the tests start them, with a
+catalogue, stock and distributor users made through the APIs; and the wait
+until it is idle (every event relayed and consumed)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from pymongo import MongoClient
+
+from apps.devstack.embedded_db import EmbeddedMongo
+from apps.devstack.stack import SERVICE_ACCOUNTS, SERVICES, LocalStack, StackConfig
+from apps.inventory.settings import InventorySettings
+from apps.order.inventory_client import CatalogEntry
+from apps.order.models import Address
+from bench.baseline import WAREHOUSE
+from bench.run import Setup
+from bench.scale.fill import Customer, Shop
+
+PREFIX = "scale_"
+# Starting five services takes about a minute on a busy two-core machine.
+START_SECONDS = 300.0
+# Feeds each consumer follows: (consumer, source).
+CONSUMED = [
+    ("analytics", "order"),
+    ("analytics", "inventory"),
+    ("analytics", "procurement"),
+    ("procurement", "inventory"),
+]
+
+
+@dataclass
+class Platform:
+    stack: LocalStack
+    database: EmbeddedMongo
+    setup: Setup
+    mongo_url: str
+
+    def pids(self) -> dict[str, int | None]:
+        """The database's process and each service's."""
+        pids: dict[str, int | None] = {name: self.stack.process(name).pid for name in SERVICES}
+        pids["database"] = getattr(self.database, "_process").pid  # noqa: B009 - no public pid
+        return pids
+
+    def url(self, service: str, path: str) -> str:
+        return self.stack.url(service) + path
+
+    def shop(self, client: MongoClient[dict[str, Any]]) -> Shop:
+        """What the fill needs: the distributors with their users, the catalogue as
+        the order service prices it, the warehouse, who reserves, for how long."""
+        users: dict[str, str] = {}
+        for headers in self.setup.tokens:
+            token = headers["Authorization"].removeprefix("Bearer ")
+            claims = jwt.decode(token, options={"verify_signature": False})
+            users[str(claims["distributor_id"])] = str(claims["sub"])
+        customers = [
+            Customer(
+                id=found["_id"],
+                name=found["name"],
+                region=found["region"],
+                shipping_address=Address.model_validate(found["shipping_address"]),
+                user_id=users[found["_id"]],
+            )
+            for found in client[PREFIX + "order"]["distributors"].find(
+                {"_id": {"$in": sorted(users)}}
+            )
+        ]
+        catalog = {
+            product["_id"]: CatalogEntry(
+                sku=product["_id"],
+                name=product["name"],
+                category=product["category"],
+                unit_price_paise=product["unit_price_paise"],
+                gst_rate_bps=product["gst_rate_bps"],
+                active=product["active"],
+            )
+            for product in client[PREFIX + "inventory"]["products"].find(
+                {"_id": {"$in": self.setup.skus}}
+            )
+        }
+        ttl = InventorySettings.model_fields["reservation_ttl_seconds"].default
+        return Shop(
+            customers=sorted(customers, key=lambda c: c.id),
+            catalog=catalog,
+            warehouse=WAREHOUSE,
+            order_actor=SERVICE_ACCOUNTS["order"][0],
+            reservation_ttl=timedelta(seconds=ttl),
+        )
+
+
+@contextmanager
+def running_platform(
+    work: Path, distributors: int, skus: int, cache_size: str | None = None
+) -> Iterator[Platform]:
+    admin_email, admin_password = "admin@bench.glosleep.test", "bench-" + secrets.token_hex(12)
+    database = EmbeddedMongo(storage=None, log=work / "database.log", cache_size=cache_size)
+    with database as mongo_url:
+        stack = LocalStack(
+            StackConfig(
+                mongo_url=mongo_url,
+                database_prefix=PREFIX,
+                log_dir=work,
+                admin_email=admin_email,
+                admin_password=admin_password,
+            )
+        )
+        try:
+            print(f"starting {', '.join(SERVICES)} on the embedded database (logs: {work}) ...")
+            stack.start(SERVICES, START_SECONDS)
+            setup = Setup(stack, admin_email, admin_password, skus)
+            setup.catalogue()
+            setup.distributors(distributors)
+            yield Platform(stack, database, setup, mongo_url)
+        finally:
+            stack.stop()
+
+
+def backlog(client: MongoClient[dict[str, Any]]) -> dict[str, int]:
+    """What is not relayed or consumed yet: unnumbered events per producer, and
+    events per (consumer, source) after the consumer's cursor."""
+    counters: dict[str, int] = {}
+    waiting: dict[str, int] = {}
+    for service in ("order", "inventory", "procurement"):
+        database = client[PREFIX + service]
+        counter = database["outbox_counters"].find_one({"_id": "outbox"}) or {"value": 0}
+        counters[service] = int(counter["value"])
+        waiting[f"{service} relay"] = database["outbox"].count_documents({"seq": None})
+    for consumer, source in CONSUMED:
+        cursor = client[PREFIX + consumer]["consumer_cursors"].find_one({"_id": source})
+        after = int(cursor["after"]) if cursor else 0
+        waiting[f"{consumer} <- {source}"] = counters[source] - after
+    return {name: n for name, n in waiting.items() if n}
+
+
+def wait_until_idle(client: MongoClient[dict[str, Any]], seconds: float = 600.0) -> float:
+    """Wait until every event is relayed and consumed; answers how long it took."""
+    started = time.monotonic()
+    while waiting := backlog(client):
+        if time.monotonic() - started > seconds:
+            raise RuntimeError(f"the platform did not catch up within {seconds:.0f} s: {waiting}")
+        time.sleep(0.1)
+    return time.monotonic() - started
