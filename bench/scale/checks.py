@@ -99,14 +99,14 @@ def differences(before: Snapshot, after: Snapshot) -> list[str]:
     return problems
 
 
-def signals_unlike_levels(client: Client, prefix: str) -> list[str]:
-    """Procurement's latest level per SKU and warehouse against inventory's."""
+def signals_unlike_levels(client: Client, prefix: str, warehouse: str) -> list[str]:
+    """Procurement's latest level per SKU in the warehouse against inventory's."""
     signals = {
         signal["_id"]: signal.get("levels", {})
         for signal in client[prefix + "procurement"]["stock_signals"].find()
     }
     problems = []
-    for level in client[prefix + "inventory"]["stock_levels"].find():
+    for level in client[prefix + "inventory"]["stock_levels"].find({"warehouse_code": warehouse}):
         known = signals.get(level["sku"], {}).get(level["warehouse_code"])
         expected = {"available": level["on_hand"] - level["reserved"], "version": level["version"]}
         if known != expected:

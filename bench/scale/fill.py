@@ -10,11 +10,12 @@ The documents are the services' own models (Beanie documents priced by the
 order service's `price_lines`, event payloads from its `snapshot`, ...), encoded
 the way Beanie inserts them, and bulk-inserted with the driver: placing 100k
 orders over HTTP would take an hour on two cores. Run it only while the
-platform is idle (`quiet` in bench.scale.platform): it takes sequence numbers,
-order numbers and stock versions as they are when it starts."""
+platform is idle (bench.scale.platform.wait_until_idle): it moves the stock
+levels of its warehouse from the versions they have when it starts."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 import time
@@ -30,6 +31,7 @@ from beanie import Document, init_beanie
 from beanie.odm.utils.dump import get_dict
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from apps.analytics.models import READ_MODELS, LevelVersion, OrderFact
 from apps.analytics.projections import ORDER_RANK, parse_time
@@ -75,6 +77,7 @@ RESERVED_AFTER = timedelta(milliseconds=150)
 CONFIRMED_AFTER = timedelta(milliseconds=300)
 CONSUMED_AFTER = timedelta(seconds=1)
 CHUNK = 2_000
+CURSOR_POLL_SECONDS = 0.05
 Stored = dict[str, Any]
 
 
@@ -212,20 +215,28 @@ class Filler:
         assert counter is not None  # upserted
         return int(counter["value"]) - count + 1
 
-    async def _advance_cursors(self, last_order_seq: int, last_inventory_seq: int) -> None:
-        """Every consumer's cursor past the filled events (before they exist, so no
-        consumer reads them)."""
-        cursors = ConsumerCursor.get_pymongo_collection().name
-        for service, source, after in (
-            ("analytics", "order", last_order_seq),
-            ("analytics", "inventory", last_inventory_seq),
-            ("procurement", "inventory", last_inventory_seq),
-        ):
-            await self.db(service)[cursors].update_one(
-                {"_id": source},
-                {"$max": {"after": after}, "$set": {"updated_at": utcnow()}},
-                upsert=True,
-            )
+    async def _advance_cursor(self, service: str, source: str, first: int, last: int) -> None:
+        """Move the consumer's cursor from just before the filled events to their
+        last (before they exist, so no consumer reads them), once it has consumed
+        everything before them: events numbered before the fill's are not skipped."""
+        cursors = self.db(service)[ConsumerCursor.get_pymongo_collection().name]
+        while True:
+            cursor = await cursors.find_one({"_id": source})
+            after = int(cursor["after"]) if cursor else 0
+            if after > first - 1:
+                raise RuntimeError(f"{service} consumed {source} events past {first - 1}")
+            if after == first - 1:
+                try:
+                    moved = await cursors.update_one(
+                        {"_id": source, "after": after},
+                        {"$set": {"after": last, "updated_at": utcnow()}},
+                        upsert=cursor is None,
+                    )
+                except DuplicateKeyError:
+                    continue  # the consumer made its cursor meanwhile
+                if moved.matched_count or moved.upserted_id is not None:
+                    return
+            await asyncio.sleep(CURSOR_POLL_SECONDS)
 
     async def fill(self, count: int) -> FillReport:
         started = time.perf_counter()
@@ -238,7 +249,12 @@ class Filler:
         versions = {key: level["version"] for key, level in levels.items()}
         order_seq = await self._take_seqs("order", 2 * count)
         inventory_seq = await self._take_seqs("inventory", count)
-        await self._advance_cursors(order_seq + 2 * count - 1, inventory_seq + count - 1)
+        for service, source, first, events in (
+            ("analytics", "order", order_seq, 2 * count),
+            ("analytics", "inventory", inventory_seq, count),
+            ("procurement", "inventory", inventory_seq, count),
+        ):
+            await self._advance_cursor(service, source, first, first + events - 1)
         numbers = OrderNumbers(block=count)
         order_ids: list[str] = []
         documents = 0

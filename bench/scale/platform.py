@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from apps.devstack.embedded_db import EmbeddedMongo
 from apps.devstack.stack import SERVICE_ACCOUNTS, SERVICES, LocalStack, StackConfig
@@ -41,15 +42,20 @@ CONSUMED = [
 @dataclass
 class Platform:
     stack: LocalStack
-    database: EmbeddedMongo
     setup: Setup
     mongo_url: str
+    prefix: str  # of the services' databases
+    database: EmbeddedMongo | None = None  # when the run started it
 
     def pids(self) -> dict[str, int | None]:
-        """The database's process and each service's."""
+        """Each service's process and the database's."""
         pids: dict[str, int | None] = {name: self.stack.process(name).pid for name in SERVICES}
-        pids["database"] = getattr(self.database, "_process").pid  # noqa: B009 - no public pid
+        if self.database is not None:
+            pids["database"] = getattr(self.database, "_process").pid  # noqa: B009
         return pids
+
+    def db(self, client: MongoClient[dict[str, Any]], service: str) -> Database[dict[str, Any]]:
+        return client[self.prefix + service]
 
     def url(self, service: str, path: str) -> str:
         return self.stack.url(service) + path
@@ -70,7 +76,7 @@ class Platform:
                 shipping_address=Address.model_validate(found["shipping_address"]),
                 user_id=users[found["_id"]],
             )
-            for found in client[PREFIX + "order"]["distributors"].find(
+            for found in self.db(client, "order")["distributors"].find(
                 {"_id": {"$in": sorted(users)}}
             )
         ]
@@ -83,7 +89,7 @@ class Platform:
                 gst_rate_bps=product["gst_rate_bps"],
                 active=product["active"],
             )
-            for product in client[PREFIX + "inventory"]["products"].find(
+            for product in self.db(client, "inventory")["products"].find(
                 {"_id": {"$in": self.setup.skus}}
             )
         }
@@ -119,32 +125,34 @@ def running_platform(
             setup = Setup(stack, admin_email, admin_password, skus)
             setup.catalogue()
             setup.distributors(distributors)
-            yield Platform(stack, database, setup, mongo_url)
+            yield Platform(stack, setup, mongo_url, PREFIX, database)
         finally:
             stack.stop()
 
 
-def backlog(client: MongoClient[dict[str, Any]]) -> dict[str, int]:
+def backlog(client: MongoClient[dict[str, Any]], prefix: str) -> dict[str, int]:
     """What is not relayed or consumed yet: unnumbered events per producer, and
     events per (consumer, source) after the consumer's cursor."""
     counters: dict[str, int] = {}
     waiting: dict[str, int] = {}
     for service in ("order", "inventory", "procurement"):
-        database = client[PREFIX + service]
+        database = client[prefix + service]
         counter = database["outbox_counters"].find_one({"_id": "outbox"}) or {"value": 0}
         counters[service] = int(counter["value"])
         waiting[f"{service} relay"] = database["outbox"].count_documents({"seq": None})
     for consumer, source in CONSUMED:
-        cursor = client[PREFIX + consumer]["consumer_cursors"].find_one({"_id": source})
+        cursor = client[prefix + consumer]["consumer_cursors"].find_one({"_id": source})
         after = int(cursor["after"]) if cursor else 0
         waiting[f"{consumer} <- {source}"] = counters[source] - after
     return {name: n for name, n in waiting.items() if n}
 
 
-def wait_until_idle(client: MongoClient[dict[str, Any]], seconds: float = 600.0) -> float:
+def wait_until_idle(
+    client: MongoClient[dict[str, Any]], prefix: str, seconds: float = 600.0
+) -> float:
     """Wait until every event is relayed and consumed; answers how long it took."""
     started = time.monotonic()
-    while waiting := backlog(client):
+    while waiting := backlog(client, prefix):
         if time.monotonic() - started > seconds:
             raise RuntimeError(f"the platform did not catch up within {seconds:.0f} s: {waiting}")
         time.sleep(0.1)

@@ -1,0 +1,204 @@
+"""One size of the scale phase: fill to that many orders, let the platform
+settle, warm up, time every request kind, the relay lag and (at some sizes) the
+rebuild, and check the data."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymongo import MongoClient
+
+from bench.run import check_invariants, memory_mb
+from bench.scale import checks
+from bench.scale.fill import Filler, FillReport
+from bench.scale.measure import (
+    RELAYED,
+    Budget,
+    Shopper,
+    measure,
+    place_kind,
+    read_kinds,
+    rebuild,
+    relay_lag,
+)
+from bench.scale.platform import Platform, wait_until_idle
+
+SHAPE_SAMPLE = 50
+# Refuse to fill a size whose projected database memory is over what is free by this.
+MEMORY_MARGIN = 1.25
+
+Client = MongoClient[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure at each size."""
+
+    sizes: list[int]
+    rebuild_sizes: list[int]
+    requests: int = 200  # per kind
+    kind_seconds: float = 20.0  # per kind, once `min_requests` are taken
+    min_requests: int = 3
+    lag_orders: int = 100
+    warm_up_orders: int = 20
+
+    def budget(self) -> Budget:
+        return Budget(self.requests, self.kind_seconds, self.min_requests)
+
+
+def _available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+@dataclass
+class Scale:
+    """One run: the platform, the fill and the distributor measured."""
+
+    platform: Platform
+    client: Client
+    filler: Filler
+    shopper: Shopper
+    plan: Plan
+    base_mb: float  # the database's resident memory before any order
+
+    def orders(self) -> int:
+        return self.platform.db(self.client, "order")["orders"].count_documents({})
+
+    def idle(self) -> float:
+        return wait_until_idle(self.client, self.platform.prefix)
+
+    def too_big(self, orders: int) -> str | None:
+        """Why the database would not fit `orders` in memory, if it would not."""
+        database = self.platform.pids().get("database")
+        present = self.orders()
+        if database is None or present < 500:
+            return None
+        per_order = max(0.0, memory_mb(database)[0] - self.base_mb) / present
+        needed = per_order * (orders - present) * MEMORY_MARGIN
+        if needed > _available_mb():
+            return (
+                f"{orders} orders need about {needed:.0f} MB more for the database; "
+                f"{_available_mb():.0f} MB are available"
+            )
+        return None
+
+    def _fresh_tokens(self) -> dict[str, str]:
+        """Log in again (tokens live 15 minutes); answers the admin's headers."""
+        setup = self.platform.setup
+        setup.login_again()
+        self.shopper.headers = setup.tokens[0]
+        self.shopper.order_ids = [
+            found["_id"]
+            for found in self.platform.db(self.client, "order")["orders"].find(
+                {"distributor_id": self.filler.shop.customers[0].id}, {"_id": 1}
+            )
+        ]
+        return setup.admin
+
+    def _published(self) -> dict[str, int]:
+        """The last sequence number of each relayed feed."""
+        return {
+            source: int(
+                (
+                    self.platform.db(self.client, source)["outbox_counters"].find_one(
+                        {"_id": "outbox"}
+                    )
+                    or {"value": 0}
+                )["value"]
+            )
+            for source in RELAYED
+        }
+
+    async def _fill(self, orders: int) -> FillReport:
+        present = self.orders()
+        if orders <= present:
+            return FillReport(0, 0, 0.0, [])
+        print(f"filling {orders - present} orders ...", flush=True)
+        self.idle()
+        fill = await self.filler.fill(orders - present)
+        print(
+            f"  {fill.documents} documents in {fill.seconds:.0f} s "
+            f"({fill.documents / max(fill.seconds, 1e-9):.0f} a second)",
+            flush=True,
+        )
+        return fill
+
+    async def size(self, http: httpx.AsyncClient, orders: int) -> dict[str, Any]:
+        plan, url = self.plan, self.platform.url
+        fill = await self._fill(orders)
+        settled = self.idle()
+        admin = self._fresh_tokens()
+        load = os.getloadavg()[0]
+        started = time.monotonic()
+        reads = read_kinds(self.shopper, url("inventory", ""), url("analytics", ""), admin)
+        place = [place_kind(self.shopper)]
+        print("warm-up ...", flush=True)
+        await measure(http, place, Budget(plan.warm_up_orders, 60.0, 1))
+        self.idle()
+        await measure(http, reads, Budget(3, 5.0, 1))
+        print("placing orders ...", flush=True)
+        samples = await measure(http, place, plan.budget())
+        print("relay lag ...", flush=True)
+        self.idle()
+        feeds = {source: url(source, "") for source in RELAYED}
+        lags = await relay_lag(http, self.shopper, feeds, admin, self._published(), plan.lag_orders)
+        samples.update({f"relay lag, {source} feed": lag for source, lag in lags.items()})
+        self.idle()
+        print("reads ...", flush=True)
+        samples.update(await measure(http, reads, plan.budget()))
+        result: dict[str, Any] = {
+            "size": orders,
+            "orders": self.orders(),
+            "fill": {"orders": fill.orders, "documents": fill.documents, "seconds": fill.seconds},
+            "settle_seconds": settled,
+            "requests": {name: found.figures() for name, found in samples.items()},
+            "rebuild": None,
+            "checks": {},
+        }
+        if orders in plan.rebuild_sizes:
+            print("rebuild ...", flush=True)
+            models = checks.read_models(self.client, self.platform.prefix)
+            result["rebuild"] = await rebuild(http, url("analytics", ""), admin)
+            result["checks"]["read models the same after the rebuild"] = checks.differences(
+                models, checks.read_models(self.client, self.platform.prefix)
+            )
+        self.idle()
+        result["measure_seconds"] = time.monotonic() - started
+        result["load_average"] = [load, os.getloadavg()[0]]
+        result["checks"].update(self._checks(fill, last=orders == plan.sizes[-1]))
+        result["memory_mb"] = {
+            name: dict(zip(("resident", "peak"), memory_mb(pid), strict=True))
+            for name, pid in self.platform.pids().items()
+        }
+        return result
+
+    def _checks(self, fill: FillReport, *, last: bool) -> dict[str, list[str]]:
+        """The stock invariants and procurement's signals at every size; the filled
+        documents' shapes at the largest (only there are the newest filled orders
+        young enough to have idempotency records)."""
+        prefix = self.platform.prefix
+        placed = dict(self.filler.quantities)
+        for sku, n in self.shopper.quantities.items():
+            placed[sku] = placed.get(sku, 0) + n
+        found = {
+            "stock invariants": check_invariants(self.platform.mongo_url, prefix, placed),
+            "procurement's signals match the levels": checks.signals_unlike_levels(
+                self.client, prefix, self.filler.shop.warehouse
+            ),
+        }
+        if last:
+            found["filled documents shaped as the services'"] = checks.unlike_the_services(
+                self.client,
+                prefix,
+                self.shopper.placed[-SHAPE_SAMPLE:],
+                fill.order_ids[-SHAPE_SAMPLE:],
+            )
+        return found
