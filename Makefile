@@ -13,7 +13,7 @@ export UV_CACHE_DIR := $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install dev dev-monitoring reset-dev prereqs test lint typecheck pytest bench bench-report
+.PHONY: help install dev dev-monitoring reset-dev prereqs test lint typecheck pytest bench bench-scale bench-report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,7 +63,10 @@ test-images: install ## Build every service image and run it with podman, or Doc
 bench: install ## The order benchmark on the embedded database (docs/benchmarks.md); ARGS="--clients 16 --seconds 30 --rounds 3"
 	$(BIN)/python -m bench $(ARGS); status=$$?; $(BIN)/python -m bench.report; exit $$status
 
-bench-report: install ## Redraw the plots of the last `make bench` from docs/bench/results.json
+bench-scale: install ## Request costs at 1k, 10k, 100k orders (docs/benchmarks.md); ARGS="--sizes 1000,3000"
+	$(BIN)/python -m bench.scale $(ARGS); status=$$?; $(BIN)/python -m bench.report --only-scale; exit $$status
+
+bench-report: install ## Redraw the plots of the last `make bench` and `make bench-scale` (docs/bench/*.json)
 	$(BIN)/python -m bench.report
 
 ops: install ## Cost and drift reviews: make ops ARGS="cost --stack eks" (docs/operations.md)

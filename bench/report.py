@@ -1,5 +1,6 @@
-"""`make bench-report`: the plots of the last `make bench` run, drawn from its figures
-(docs/bench/results.json) into PNGs next to them, which docs/benchmarks.md embeds."""
+"""`make bench-report`: the plots of the last `make bench` run and of the last
+`make bench-scale` run, drawn from their figures (docs/bench/results.json,
+docs/bench/scale.json) into PNGs next to them, which docs/benchmarks.md embeds."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from bench.run import FIGURES
+from bench.scale.run import FIGURES as SCALE_FIGURES
+from bench.scale.run import TARGET_P99_GROWTH
 
 
 def rounds_plot(figures: dict[str, Any], path: Path) -> None:
@@ -89,16 +93,106 @@ def cpu_plot(figures: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _log_y(ax: Any, label: str) -> None:
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel(label)
+
+
+def _size_axis(ax: Any, orders: list[int]) -> None:
+    ax.set_xscale("log")
+    ax.set_xticks(orders, [f"{n:,}" for n in orders])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("orders in the databases (log scale)")
+
+
+def growth_plot(scale: dict[str, Any], path: Path) -> None:
+    """p99 of every request kind against the number of orders (log-log): the
+    order path, stock and relay lags on the left, analytics' reports on the right."""
+    sizes = scale["sizes"]
+    orders = [size["size"] for size in sizes]
+    kinds = list(sizes[0]["requests"])
+    panels = [
+        ("order path, stock, relay lag", [k for k in kinds if not k.startswith("report ")]),
+        ("analytics reports (default filters)", [k for k in kinds if k.startswith("report ")]),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+    for ax, (title, shown) in zip(axes, panels, strict=True):
+        for kind in shown:
+            p99 = [size["requests"].get(kind, {}).get("p99_ms", math.nan) for size in sizes]
+            ax.plot(orders, p99, marker="o", label=kind.removeprefix("report "))
+        _size_axis(ax, orders)
+        _log_y(ax, "p99 (ms, log scale)")
+        ax.set_title(title)
+        ax.legend(fontsize="small", loc="upper left")
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(f"p99 per request against size (target: at most {TARGET_P99_GROWTH}x growth)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def rebuild_plot(scale: dict[str, Any], path: Path) -> None:
+    """Rebuild time against the number of orders, with linear growth from the
+    smallest size rebuilt; next to it, resident memory per process."""
+    sizes = scale["sizes"]
+    orders = [size["size"] for size in sizes]
+    fig, (ax, memory) = plt.subplots(1, 2, figsize=(12, 4.5))
+    rebuilt = [size for size in sizes if size["rebuild"]]
+    if rebuilt:
+        seconds = [size["rebuild"]["seconds"] for size in rebuilt]
+        first = rebuilt[0]["size"]
+        ax.plot([size["size"] for size in rebuilt], seconds, "o-", label="rebuild time")
+        ends = [first, orders[-1]]
+        ax.plot(ends, [seconds[0] * n / first for n in ends], "k:", label="linear growth")
+    _size_axis(ax, orders)
+    _log_y(ax, "analytics rebuild (s, log scale)")
+    ax.set_title("Rebuild time (target: at most linear)")
+    ax.legend(loc="upper left")
+    for name in sizes[-1]["memory_mb"]:
+        resident = [size["memory_mb"].get(name, {}).get("resident", math.nan) for size in sizes]
+        memory.plot(orders, resident, marker="o", label=name)
+    _size_axis(memory, orders)
+    memory.set_ylabel("resident memory (MB)")
+    memory.set_title("Resident memory per process")
+    memory.legend(fontsize="small", loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def scale_plots(path: Path) -> list[Path]:
+    """The growth plots of `make bench-scale`, next to its figures."""
+    scale = json.loads(path.read_text())
+    drawn = [path.parent / "scale-p99.png", path.parent / "scale-rebuild.png"]
+    growth_plot(scale, drawn[0])
+    rebuild_plot(scale, drawn[1])
+    return drawn
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench-report", description=__doc__)
     parser.add_argument("figures", type=Path, nargs="?", default=FIGURES)
+    parser.add_argument(
+        "--scale",
+        type=Path,
+        default=SCALE_FIGURES,
+        help="the figures of `make bench-scale` (drawn when the file exists)",
+    )
+    parser.add_argument("--only-scale", action="store_true", help="draw the scale plots only")
     args = parser.parse_args()
-    figures = json.loads(args.figures.read_text())
-    folder = args.figures.parent
-    rounds_plot(figures, folder / "rounds.png")
-    latency_plot(figures, folder / "latency.png")
-    cpu_plot(figures, folder / "cpu.png")
-    print(f"plots: {folder}/rounds.png, latency.png, cpu.png")
+    drawn = []
+    if not args.only_scale:
+        figures = json.loads(args.figures.read_text())
+        folder = args.figures.parent
+        drawn = [folder / "rounds.png", folder / "latency.png", folder / "cpu.png"]
+        rounds_plot(figures, drawn[0])
+        latency_plot(figures, drawn[1])
+        cpu_plot(figures, drawn[2])
+    if args.scale.exists():
+        drawn += scale_plots(args.scale)
+    print("plots: " + ", ".join(str(path) for path in drawn))
     return 0
 
 

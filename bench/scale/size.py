@@ -46,6 +46,7 @@ class Plan:
     min_requests: int = 3
     lag_orders: int = 100
     warm_up_orders: int = 20
+    warm_up_reads: int = 3  # per kind
 
     def budget(self) -> Budget:
         return Budget(self.requests, self.kind_seconds, self.min_requests)
@@ -70,7 +71,10 @@ class Scale:
     base_mb: float  # the database's resident memory before any order
 
     def orders(self) -> int:
-        return self.platform.db(self.client, "order")["orders"].count_documents({})
+        """The orders of the run's distributors (the only ones, but in tests)."""
+        customers = [customer.id for customer in self.filler.shop.customers]
+        orders = self.platform.db(self.client, "order")["orders"]
+        return orders.count_documents({"distributor_id": {"$in": customers}})
 
     def idle(self) -> float:
         return wait_until_idle(self.client, self.platform.prefix)
@@ -143,7 +147,7 @@ class Scale:
         print("warm-up ...", flush=True)
         await measure(http, place, Budget(plan.warm_up_orders, 60.0, 1))
         self.idle()
-        await measure(http, reads, Budget(3, 5.0, 1))
+        await measure(http, reads, Budget(plan.warm_up_reads, 5.0, 1))
         print("placing orders ...", flush=True)
         samples = await measure(http, place, plan.budget())
         print("relay lag ...", flush=True)

@@ -11,6 +11,22 @@ import pytest
 from bench import report
 
 PNG = b"\x89PNG\r\n\x1a\n"
+# `make bench-scale` figures: two sizes, the rebuild timed at the first only.
+SCALE = {
+    "sizes": [
+        {
+            "size": orders,
+            "requests": {
+                "place order": {"p99_ms": 80.0 * factor},
+                "report sales": {"p99_ms": 300.0 * orders / 1000},
+                "relay lag, order feed": {"p99_ms": float("nan")},
+            },
+            "rebuild": {"seconds": 30.0} if orders == 1000 else None,
+            "memory_mb": {"database": {"resident": 100.0 * factor}, "order": {"resident": 90.0}},
+        }
+        for orders, factor in ((1000, 1.0), (10_000, 1.5))
+    ]
+}
 
 
 def test_the_report_draws_every_plot_from_the_figures(
@@ -37,9 +53,11 @@ def test_the_report_draws_every_plot_from_the_figures(
     }
     path = tmp_path / "results.json"
     path.write_text(json.dumps(figures))
-    monkeypatch.setattr(sys, "argv", ["bench.report", str(path)])
+    scale = tmp_path / "scale.json"
+    scale.write_text(json.dumps(SCALE))
+    monkeypatch.setattr(sys, "argv", ["bench.report", str(path), "--scale", str(scale)])
     assert report.main() == 0
-    for name in ("rounds", "latency", "cpu"):
+    for name in ("rounds", "latency", "cpu", "scale-p99", "scale-rebuild"):
         drawn = tmp_path / f"{name}.png"
         assert drawn.read_bytes().startswith(PNG), name
         assert drawn.stat().st_size > 5_000, name

@@ -1,0 +1,131 @@
+"""`make bench-scale` at a tiny size on the tests' platform, so that its fill and
+its measurements cannot rot: the filled documents are shaped as the services
+write theirs, analytics' own projections make the filled read models, and every
+request kind is timed without errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bson
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from apps.analytics.projections import apply_inventory_event, apply_order_event
+from apps.kit.events import Event
+from bench.run import Setup
+from bench.scale.platform import Platform as BenchPlatform
+from bench.scale.run import scale_for, targets
+from bench.scale.size import Plan
+from tests.analytics.conftest import start_full_platform
+from tests.support.platform import ADMIN_EMAIL, Platform
+
+ORDERS = 30
+Document = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def bench_platform(
+    platform: Platform, s3_endpoint: str, mongo_url: str, database_prefix: str
+) -> BenchPlatform:
+    """The tests' platform with all five services, and the bench's catalogue
+    (its own warehouse and products) and distributors in it."""
+    start_full_platform(platform, s3_endpoint)
+    setup = Setup(platform.stack, ADMIN_EMAIL, platform.admin_password, skus=3)
+    setup.catalogue()
+    setup.distributors(2)
+    return BenchPlatform(platform.stack, setup, mongo_url, database_prefix)
+
+
+def _events(database: Any, field: str, ids: list[str]) -> list[Event]:
+    return [
+        Event.model_validate({**found, "id": found["_id"]})
+        for found in database["outbox"].find({field: {"$in": ids}}).sort("seq", 1)
+    ]
+
+
+async def test_a_tiny_scale_run_fills_like_the_services_and_times_every_request(
+    bench_platform: BenchPlatform,
+) -> None:
+    plan = Plan(
+        sizes=[ORDERS],
+        rebuild_sizes=[],
+        requests=2,
+        kind_seconds=0.0,
+        min_requests=1,
+        lag_orders=2,
+        warm_up_orders=1,
+        warm_up_reads=1,
+    )
+    scale = await scale_for(bench_platform, plan)
+    async with httpx.AsyncClient(timeout=60.0) as http:
+        result = await scale.size(http, ORDERS)
+
+    assert result["size"] == ORDERS
+    assert result["fill"]["orders"] == ORDERS
+    assert result["fill"]["documents"] > 10 * ORDERS
+    kinds = result["requests"]
+    assert {"place order", "read order", "list orders (page)", "stock levels"} <= set(kinds)
+    assert {"relay lag, order feed", "relay lag, inventory feed"} <= set(kinds)
+    assert sum(kind.startswith("report ") for kind in kinds) == 8
+    for kind, figures in kinds.items():
+        assert figures["n"] >= 1, kind
+        assert not figures["errors"], (kind, figures["errors"])
+    # The stock invariants cover every order in the databases: other tests' too here.
+    assert result["checks"]["filled documents shaped as the services'"] == []
+    assert result["checks"]["procurement's signals match the levels"] == []
+
+    # Analytics' own handlers, applied to the filled events, make the filled read models.
+    client: MongoClient[Document] = MongoClient(bench_platform.mongo_url, tz_aware=True)
+    prefix = bench_platform.prefix
+    order_db, inventory_db = client[prefix + "order"], client[prefix + "inventory"]
+    analytics = client[prefix + "analytics"]
+    filled = [
+        found["_id"]
+        for found in order_db["orders"].find(
+            {"distributor_id": {"$in": [c.id for c in scale.filler.shop.customers]}}
+        )
+        if found["_id"] not in scale.shopper.placed
+    ]
+    assert len(filled) == ORDERS
+    versions = [
+        f"{m['sku']}|{m['warehouse_code']}|{m['version']}"
+        for m in inventory_db["movements"].find({"reference": {"$in": filled}})
+    ]
+    reads = {
+        "order_facts": {"_id": {"$in": filled}},
+        "level_versions": {"_id": {"$in": versions}},
+    }
+    stored = {name: list(analytics[name].find(q).sort("_id", 1)) for name, q in reads.items()}
+    for name, query in reads.items():
+        analytics[name].delete_many(query)
+    for event in _events(order_db, "data.order_id", filled):
+        await apply_order_event(event, None)
+    for event in _events(inventory_db, "data.reservation_id", filled):
+        await apply_inventory_event(event, None)
+    for name, query in reads.items():
+        projected = list(analytics[name].find(query).sort("_id", 1))
+        assert len(projected) == len(stored[name]) > 0, name
+        assert [bson.encode(d) for d in projected] == [bson.encode(d) for d in stored[name]], name
+
+
+def _size(orders: int, p99_ms: float, rebuild_seconds: float | None) -> dict[str, Any]:
+    return {
+        "size": orders,
+        "requests": {"read order": {"p99_ms": p99_ms}},
+        "rebuild": None if rebuild_seconds is None else {"seconds": rebuild_seconds},
+    }
+
+
+def test_the_targets_compare_the_smallest_size_with_the_largest() -> None:
+    verdicts = targets(
+        [_size(1_000, 10.0, 5.0), _size(10_000, 99.0, 9.0), _size(100_000, 12.0, 400.0)]
+    )
+    assert [(v["met"], round(v["growth"], 2)) for v in verdicts] == [(True, 1.2), (True, 80.0)]
+
+    verdicts = targets([_size(1_000, 10.0, 5.0), _size(100_000, 14.0, 600.0)])
+    assert [v["met"] for v in verdicts] == [False, False]
+
+    verdicts = targets([_size(1_000, 10.0, 5.0), _size(100_000, 12.0, None)])
+    assert [v["met"] for v in verdicts] == [True, None]  # the rebuild was not timed at 100k
