@@ -42,6 +42,7 @@ RELAY_BATCH = 500
 # this process has recorded an event within it (events of other replicas, or of a
 # commit later than that, wait up to this long; consumers poll every second anyway).
 QUIET_SECONDS = 1.0
+FILTERED_SPAN = 5000
 
 
 @dataclass
@@ -195,40 +196,53 @@ async def published_events(
 ) -> list[Event]:
     """Up to `limit` published events numbered after `after`, in order; only
     those of `types` and those that occurred at `since` or later, when given.
-    Events numbered before pages existed come first (their numbers are lower)."""
-    query: dict[str, Any] = {"seq": {"$gt": after}}
+
+    Numbers are read a bounded range at a time, up to the last number taken:
+    for an open range the embedded database reads every match after `after`
+    before applying a limit, so a page from far behind (a rebuild from 0) cost
+    seconds at 60k events and a rebuild grew with the square of the events."""
+    counter = await OutboxCounter.get_pymongo_collection().find_one({"_id": "outbox"})
+    last = int(counter["value"]) if counter else 0
+    # Numbers are dense (a gap only where a relay lost a race): a range of `limit`
+    # numbers holds up to `limit` events, and a filtered read takes wider ranges.
+    span = limit if types is None and since is None else max(limit, FILTERED_SPAN)
+    found: list[Event] = []
+    low = after
+    while len(found) < limit and low < last:
+        high = min(last, low + span)
+        found += await _published_between(low, high, types, since)
+        low = high
+    return found[:limit]
+
+
+async def _published_between(
+    low: int, high: int, types: Collection[str] | None, since: datetime | None
+) -> list[Event]:
+    """The published events numbered in (low, high], in order, filtered.
+    Events numbered before pages existed (ADR 0021) have the lower numbers."""
+    numbers = {"$gt": low, "$lte": high}
+    query: dict[str, Any] = {"seq": numbers}
     if types is not None:
         query["type"] = {"$in": list(types)}
     if since is not None:
         query["occurred_at"] = {"$gte": since}
-    found = [
-        _event(document)
-        for document in await OutboxEvent.get_pymongo_collection()
-        .find(query)
-        .sort("seq", 1)
-        .limit(limit)
+    old = await OutboxEvent.get_pymongo_collection().find(query).sort("seq", 1).to_list()
+    # A page holds at most RELAY_BATCH numbers, so one that reaches past `low` starts
+    # after low - RELAY_BATCH: the read is a bounded range of the _id index.
+    pages = (
+        await OutboxPage.get_pymongo_collection()
+        .find({"_id": {"$gt": low - RELAY_BATCH, "$lte": high}, "last": {"$gt": low}})
+        .sort("_id", 1)
         .to_list()
+    )
+    return [_event(document) for document in old] + [
+        _event(document)
+        for page in pages
+        for document in page["events"]
+        if low < document["seq"] <= high
+        and (types is None or document["type"] in types)
+        and (since is None or document["occurred_at"] >= since)
     ]
-    if len(found) == limit:
-        return found
-    pages = OutboxPage.get_pymongo_collection().find({"last": {"$gt": after}}).sort("_id", 1)
-    if types is None and since is None:
-        pages = pages.limit(limit - len(found))  # every page holds at least one event
-    try:
-        async for page in pages:
-            for document in page["events"]:
-                if document["seq"] <= after:
-                    continue
-                if types is not None and document["type"] not in types:
-                    continue
-                if since is not None and document["occurred_at"] < since:
-                    continue
-                found.append(_event(document))
-                if len(found) == limit:
-                    return found
-    finally:
-        await pages.close()  # left early: the server keeps an open cursor otherwise
-    return found
 
 
 OUTBOX_RELAY = BackgroundLoop("outbox-relay", relay_once, interval_seconds=0.25)
