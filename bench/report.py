@@ -14,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from bench.run import FIGURES
 from bench.scale.run import FIGURES as SCALE_FIGURES
@@ -95,6 +95,7 @@ def cpu_plot(figures: dict[str, Any], path: Path) -> None:
 
 def _log_y(ax: Any, label: str) -> None:
     ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel(label)

@@ -47,6 +47,7 @@ class Plan:
     lag_orders: int = 100
     warm_up_orders: int = 20
     warm_up_reads: int = 3  # per kind
+    cache_mb: float = 0.0  # the embedded database's cache (0: not known)
 
     def budget(self) -> Budget:
         return Budget(self.requests, self.kind_seconds, self.min_requests)
@@ -80,17 +81,24 @@ class Scale:
         return wait_until_idle(self.client, self.platform.prefix)
 
     def too_big(self, orders: int) -> str | None:
-        """Why the database would not fit `orders` in memory, if it would not."""
+        """Why the database would not fit `orders` in memory (the machine's, or
+        its cache, which caps what it holds), if it would not."""
         database = self.platform.pids().get("database")
         present = self.orders()
         if database is None or present < 500:
             return None
-        per_order = max(0.0, memory_mb(database)[0] - self.base_mb) / present
+        resident = memory_mb(database)[0]
+        per_order = max(0.0, resident - self.base_mb) / present
         needed = per_order * (orders - present) * MEMORY_MARGIN
         if needed > _available_mb():
             return (
                 f"{orders} orders need about {needed:.0f} MB more for the database; "
                 f"{_available_mb():.0f} MB are available"
+            )
+        if self.plan.cache_mb and resident + needed > self.plan.cache_mb:
+            return (
+                f"{orders} orders need about {resident + needed:.0f} MB of database cache; "
+                f"it has {self.plan.cache_mb:.0f} MB (--cache-size)"
             )
         return None
 
