@@ -227,12 +227,13 @@ async def _published_between(
     if since is not None:
         query["occurred_at"] = {"$gte": since}
     old = await OutboxEvent.get_pymongo_collection().find(query).sort("seq", 1).to_list()
-    # A page holds at most RELAY_BATCH numbers, so one that reaches past `low` starts
-    # after low - RELAY_BATCH: the read is a bounded range of the _id index.
+    # A page holds at most RELAY_BATCH numbers, so one that starts by `high` ends
+    # before high + RELAY_BATCH: the read is a bounded range of the `last` index (the
+    # embedded database scans the whole collection for a range of _id).
     pages = (
         await OutboxPage.get_pymongo_collection()
-        .find({"_id": {"$gt": low - RELAY_BATCH, "$lte": high}, "last": {"$gt": low}})
-        .sort("_id", 1)
+        .find({"last": {"$gt": low, "$lt": high + RELAY_BATCH}, "_id": {"$lte": high}})
+        .sort("last", 1)
         .to_list()
     )
     return [_event(document) for document in old] + [
