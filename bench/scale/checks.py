@@ -28,6 +28,21 @@ def shape(value: Any) -> Hashable:
     return type(value).__name__
 
 
+def published(database: Any, field: str, values: Any) -> list[dict[str, Any]]:
+    """The published events (in the outbox's pages) whose `field` matches, in order."""
+    return list(
+        database["outbox_pages"].aggregate(
+            [
+                {"$match": {f"events.{field}": values}},
+                {"$unwind": "$events"},
+                {"$replaceRoot": {"newRoot": "$events"}},
+                {"$match": {field: values}},
+                {"$sort": {"seq": 1}},
+            ]
+        )
+    )
+
+
 def _related(client: Client, prefix: str, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The documents the order path wrote for these orders, by collection."""
     found: dict[str, list[dict[str, Any]]] = {}
@@ -40,10 +55,11 @@ def _related(client: Client, prefix: str, order_ids: list[str]) -> dict[str, lis
     ids = {"$in": order_ids}
     fetch("order", "orders", {"_id": ids})
     fetch("order", "idempotency_keys", {"order_id": ids})
-    events = fetch("order", "outbox", {"data.order_id": ids})
+    events = found["order.events"] = published(client[prefix + "order"], "data.order_id", ids)
     fetch("inventory", "reservations", {"_id": ids})
     movements = fetch("inventory", "movements", {"reference": ids})
-    events += fetch("inventory", "outbox", {"data.reservation_id": ids})
+    found["inventory.events"] = published(client[prefix + "inventory"], "data.reservation_id", ids)
+    events += found["inventory.events"]
     fetch("analytics", "order_facts", {"_id": ids})
     versions = [f"{m['sku']}|{m['warehouse_code']}|{m['version']}" for m in movements]
     fetch("analytics", "level_versions", {"_id": {"$in": versions}})

@@ -50,7 +50,7 @@ from apps.kit.consumer import CONSUMER_DOCUMENTS, ConsumerCursor, ProcessedEvent
 from apps.kit.events import Event
 from apps.kit.idempotency import fingerprint
 from apps.kit.ids import new_id
-from apps.kit.outbox import OUTBOX_DOCUMENTS, OutboxCounter, OutboxEvent
+from apps.kit.outbox import OUTBOX_DOCUMENTS, RELAY_BATCH, OutboxCounter, OutboxEvent, OutboxPage
 from apps.order.catalog import price_lines
 from apps.order.inventory_client import CatalogEntry
 from apps.order.models import (
@@ -162,6 +162,20 @@ class FillReport:
     documents: int
     seconds: float
     order_ids: list[str]
+
+
+def pages(events: list[Stored]) -> list[Stored]:
+    """Numbered events as the relay publishes them: runs of consecutive numbers,
+    at most a relay batch a page, each page numbered by its first event."""
+    found: list[Stored] = []
+    for event in sorted(events, key=lambda event: int(event["seq"])):
+        page = found[-1] if found else None
+        if page and page["last"] == event["seq"] - 1 and len(page["events"]) < RELAY_BATCH:
+            page["events"].append(event)
+            page["last"] = event["seq"]
+        else:
+            found.append({"_id": event["seq"], "last": event["seq"], "events": [event]})
+    return found
 
 
 def _traceparent() -> str:
@@ -473,12 +487,18 @@ class Filler:
             )
 
     async def _insert(self, batch: Batch) -> int:
-        """Everything but the events first, then the events: a consumer that
-        somehow read its cursor before the fill moved it finds its dedupe records."""
-        keys = sorted(batch.documents, key=lambda key: key[1] == "outbox")
+        """Everything but the events first, then the events, in pages as the relay
+        publishes them: a consumer that somehow read its cursor before the fill
+        moved it finds its dedupe records."""
+        outbox = OutboxEvent.get_pymongo_collection().name
+        keys = sorted(batch.documents, key=lambda key: key[1] == outbox)
         for service, collection in keys:
             found = batch.documents[service, collection]
-            await self.db(service)[collection].insert_many(found, ordered=False)
+            if collection == outbox:
+                page_collection = OutboxPage.get_pymongo_collection().name
+                await self.db(service)[page_collection].insert_many(pages(found), ordered=False)
+            else:
+                await self.db(service)[collection].insert_many(found, ordered=False)
         return batch.count()
 
     async def _store_levels(self, levels: dict[str, Stored], versions: dict[str, int]) -> None:

@@ -15,6 +15,7 @@ from pymongo import MongoClient
 from apps.analytics.projections import apply_inventory_event, apply_order_event
 from apps.kit.events import Event
 from bench.run import Setup
+from bench.scale.checks import published
 from bench.scale.platform import Platform as BenchPlatform
 from bench.scale.run import scale_for, targets
 from bench.scale.size import Plan
@@ -41,7 +42,7 @@ def bench_platform(
 def _events(database: Any, field: str, ids: list[str]) -> list[Event]:
     return [
         Event.model_validate({**found, "id": found["_id"]})
-        for found in database["outbox"].find({field: {"$in": ids}}).sort("seq", 1)
+        for found in published(database, field, {"$in": ids})
     ]
 
 
