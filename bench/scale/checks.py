@@ -7,7 +7,7 @@ stock signals match inventory's levels."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import bson
@@ -115,16 +115,61 @@ def differences(before: Snapshot, after: Snapshot) -> list[str]:
     return problems
 
 
+Level = dict[str, Any]
+
+
+def _levels_unlike(
+    client: Client,
+    prefix: str,
+    warehouse: str,
+    who: str,
+    known: Callable[[Level], Any],
+    expected: Callable[[Level], Any],
+) -> list[str]:
+    """`who`'s view of each level in the warehouse (`known`) against what inventory's
+    says it should be (`expected`)."""
+    problems = []
+    for level in client[prefix + "inventory"]["stock_levels"].find({"warehouse_code": warehouse}):
+        if (theirs := known(level)) != (ours := expected(level)):
+            problems.append(f"{level['_id']}: {who} knows {theirs}, inventory {ours}")
+    return problems
+
+
 def signals_unlike_levels(client: Client, prefix: str, warehouse: str) -> list[str]:
     """Procurement's latest level per SKU in the warehouse against inventory's."""
     signals = {
         signal["_id"]: signal.get("levels", {})
         for signal in client[prefix + "procurement"]["stock_signals"].find()
     }
-    problems = []
-    for level in client[prefix + "inventory"]["stock_levels"].find({"warehouse_code": warehouse}):
-        known = signals.get(level["sku"], {}).get(level["warehouse_code"])
-        expected = {"available": level["on_hand"] - level["reserved"], "version": level["version"]}
-        if known != expected:
-            problems.append(f"{level['_id']}: procurement knows {known}, inventory {expected}")
-    return problems
+    return _levels_unlike(
+        client,
+        prefix,
+        warehouse,
+        "procurement",
+        lambda level: signals.get(level["sku"], {}).get(level["warehouse_code"]),
+        lambda level: {
+            "available": level["on_hand"] - level["reserved"],
+            "version": level["version"],
+        },
+    )
+
+
+LEVEL_VALUES = ("version", "on_hand", "reserved")
+
+
+def current_levels_unlike_levels(client: Client, prefix: str, warehouse: str) -> list[str]:
+    """Analytics' current level of each SKU in the warehouse against inventory's."""
+    current = {
+        found["_id"]: {key: found[key] for key in LEVEL_VALUES}
+        for found in client[prefix + "analytics"]["current_levels"].find(
+            {"warehouse_code": warehouse}
+        )
+    }
+    return _levels_unlike(
+        client,
+        prefix,
+        warehouse,
+        "analytics",
+        lambda level: current.get(f"{level['sku']}|{level['warehouse_code']}"),
+        lambda level: {key: level[key] for key in LEVEL_VALUES},
+    )

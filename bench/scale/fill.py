@@ -33,6 +33,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from apps.analytics.levels import raise_current
 from apps.analytics.models import READ_MODELS, LevelVersion, OrderFact
 from apps.analytics.projections import ORDER_RANK, parse_time
 from apps.inventory.models import (
@@ -503,8 +504,8 @@ class Filler:
 
     async def _store_levels(self, levels: dict[str, Stored], versions: dict[str, int]) -> None:
         """The levels after every filled reservation (guarded by the version they
-        had when the fill started), and procurement's signals of them, written by
-        its own handler."""
+        had when the fill started); procurement's signals of them and analytics'
+        current levels, written by their own handlers."""
         collection = self.db("inventory")["stock_levels"]
         for key, level in levels.items():
             if level["version"] == versions[key]:
@@ -529,3 +530,10 @@ class Filler:
             data={"levels": [level_snapshot(level) for level in levels.values()]},
         )
         await handle_inventory_event(signal, None)
+        for key, level in levels.items():
+            if level["version"] == versions[key]:
+                continue
+            last = f"{level['sku']}|{level['warehouse_code']}|{level['version']}"
+            version = await LevelVersion.get(last)
+            assert version is not None, f"{last} was not filled"
+            await raise_current(version, None)

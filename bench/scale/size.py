@@ -147,6 +147,10 @@ class Scale:
         plan, url = self.plan, self.platform.url
         fill = await self._fill(orders)
         settled = self.idle()
+        # Before any order over HTTP moves them: the fill's own current levels.
+        current_levels = checks.current_levels_unlike_levels(
+            self.client, self.platform.prefix, self.filler.shop.warehouse
+        )
         admin = self._fresh_tokens()
         load = os.getloadavg()[0]
         started = time.monotonic()
@@ -173,7 +177,7 @@ class Scale:
             "settle_seconds": settled,
             "requests": {name: found.figures() for name, found in samples.items()},
             "rebuild": None,
-            "checks": {},
+            "checks": {"analytics' current levels match the levels after the fill": current_levels},
         }
         if orders in plan.rebuild_sizes:
             print("rebuild ...", flush=True)

@@ -76,6 +76,7 @@ async def test_a_tiny_scale_run_fills_like_the_services_and_times_every_request(
     # The stock invariants cover every order in the databases: other tests' too here.
     assert result["checks"]["filled documents shaped as the services'"] == []
     assert result["checks"]["procurement's signals match the levels"] == []
+    assert result["checks"]["analytics' current levels match the levels after the fill"] == []
 
     # Analytics' own handlers, applied to the filled events, make the filled read models.
     client: MongoClient[Document] = MongoClient(bench_platform.mongo_url, tz_aware=True)
