@@ -8,6 +8,7 @@ from apps.analytics.feeds import consumers
 from apps.analytics.levels import fill_current_levels
 from apps.analytics.models import READ_MODELS
 from apps.analytics.routes import admin, reports
+from apps.analytics.sales_days import fill_sales_days
 from apps.analytics.settings import AnalyticsSettings
 from apps.kit.app import create_app
 from apps.kit.consumer import CONSUMER_DOCUMENTS
@@ -21,6 +22,6 @@ def create_analytics_app(settings: AnalyticsSettings) -> FastAPI:
         "inventory and procurement; rebuild from the feeds; exports to S3.",
         documents=[*READ_MODELS, *CONSUMER_DOCUMENTS],
         routers=[reports.router, admin.router],
-        on_ready=[fill_current_levels],
+        on_ready=[fill_current_levels, fill_sales_days],
         loops=consumers(settings),
     )

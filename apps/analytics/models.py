@@ -41,6 +41,48 @@ class OrderFact(KeyedDocument):
         ]
 
 
+class SalesLine(BaseModel):
+    """A day's sales of one SKU (under one category) to one distributor."""
+
+    sku: str
+    name: str  # as the first order (by id) named it
+    category: str | None
+    first_order_id: str
+    orders: int = 0  # sales with a line of it
+    units: int = 0
+    net_revenue_paise: int = 0
+    tax_paise: int = 0
+
+
+class CategoryOrders(BaseModel):
+    category: str | None
+    orders: int  # sales with a line of the category
+
+
+class SalesDay(KeyedDocument):
+    """The rollup of one day's orders of one distributor in one region
+    (apps/analytics/sales_days.py), keyed "<day>|<distributor_id>|<region>"."""
+
+    id: str
+    day: datetime  # midnight UTC
+    distributor_id: str
+    distributor_name: str  # as its first order (by id) named it
+    first_order_id: str
+    region: str
+    orders: int  # sales: confirmed and never cancelled
+    stages: dict[str, int]  # orders placed, and orders that reached each later stage
+    categories: list[CategoryOrders]
+    lines: list[SalesLine]
+
+    class Settings:
+        name = "sales_days"
+        indexes = [
+            IndexModel([("day", pymongo.ASCENDING)]),
+            IndexModel([("distributor_id", pymongo.ASCENDING), ("day", pymongo.ASCENDING)]),
+            IndexModel([("region", pymongo.ASCENDING), ("day", pymongo.ASCENDING)]),
+        ]
+
+
 class Level(BaseModel):
     """A stock level (sku, warehouse) at one version."""
 
@@ -145,6 +187,7 @@ class PurchaseOrderFact(KeyedDocument):
 
 READ_MODELS: list[type[Document]] = [
     OrderFact,
+    SalesDay,
     LevelVersion,
     CurrentLevel,
     ReceiptCost,

@@ -18,6 +18,7 @@ from apps.analytics.models import (
     PurchaseOrderFact,
     ReceiptCost,
 )
+from apps.analytics.sales_days import bucket_of, recompute
 from apps.kit.events import Event
 
 Session = AsyncClientSession | None
@@ -99,6 +100,7 @@ async def apply_order_event(event: Event, session: Session) -> None:
         "status_rank": rank,
     }
     fact = await OrderFact.get(str(data["order_id"]), session=session)
+    buckets = [] if fact is None else [bucket_of(fact)]
     if fact is None:
         fact = OrderFact(id=str(data["order_id"]), **snapshot, stages={stage: at})
     else:
@@ -107,6 +109,7 @@ async def apply_order_event(event: Event, session: Session) -> None:
         known = fact.stages.get(stage)
         fact.stages[stage] = at if known is None else min(known, at)
     await _save(fact, session)
+    await recompute([*buckets, bucket_of(fact)], session)
 
 
 async def apply_inventory_event(event: Event, session: Session) -> None:

@@ -18,6 +18,8 @@ from apps.analytics.models import (
     ProductFact,
     PurchaseOrderFact,
     ReceiptCost,
+    SalesDay,
+    SalesLine,
 )
 from apps.analytics.queries import (
     DateRange,
@@ -54,44 +56,23 @@ def _report(
     return Report(report=name, filters=filters, columns=columns, rows=rows)
 
 
-async def _orders(
-    query: DateRange, distributor_id: str | None, region: str | None
-) -> list[OrderFact]:
+def _match(
+    query: DateRange, dated_by: str, distributor_id: str | None, region: str | None
+) -> dict[str, Any]:
     match: dict[str, Any] = {}
     if window := query.window():
-        match["placed_at"] = window
+        match[dated_by] = window
     if distributor_id:
         match["distributor_id"] = distributor_id
     if region:
         match["region"] = region
-    return await OrderFact.find(match).sort("_id").to_list()
+    return match
 
 
-def is_sale(order: OrderFact) -> bool:
-    """A sale: confirmed (stock reserved) and never cancelled."""
-    return "confirmed" in order.stages and "cancelled" not in order.stages
-
-
-def _group_key(order: OrderFact, line: dict[str, Any], group: SalesGroup) -> tuple[str, str]:
-    placed = order.placed_at
-    if group is SalesGroup.DAY:
-        key = placed.date().isoformat()
-        return key, key
-    if group is SalesGroup.WEEK:
-        year, week, _ = placed.isocalendar()
-        key = f"{year}-W{week:02d}"
-        return key, key
-    if group is SalesGroup.MONTH:
-        key = f"{placed.year}-{placed.month:02d}"
-        return key, key
-    if group is SalesGroup.PRODUCT:
-        return str(line["sku"]), str(line.get("name") or line["sku"])
-    if group is SalesGroup.CATEGORY:
-        key = str(line.get("category") or "uncategorised")
-        return key, key
-    if group is SalesGroup.DISTRIBUTOR:
-        return order.distributor_id, order.distributor_name
-    return order.region, order.region
+async def _orders(query: DateRange, distributor_id: str | None) -> list[OrderFact]:
+    return (
+        await OrderFact.find(_match(query, "placed_at", distributor_id, None)).sort("_id").to_list()
+    )
 
 
 SALES_COLUMNS = [
@@ -105,6 +86,98 @@ SALES_COLUMNS = [
 ]
 
 
+async def _sales_days(
+    query: DateRange, distributor_id: str | None, region: str | None
+) -> list[SalesDay]:
+    return await SalesDay.find(_match(query, "day", distributor_id, region)).sort("day").to_list()
+
+
+def _period(day: datetime, group: SalesGroup) -> str:
+    if group is SalesGroup.DAY:
+        return day.date().isoformat()
+    if group is SalesGroup.WEEK:
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+class _SalesRows:
+    """Rows by group; each labelled as the first order (by id) in it names it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.labelled_by: dict[str, str] = {}
+
+    def add(self, key: str, label: str, first_order_id: str, orders: int) -> dict[str, Any]:
+        row = self.rows.setdefault(
+            key,
+            {
+                "group": key,
+                "label": label,
+                "orders": 0,
+                "units": 0,
+                "net_revenue_paise": 0,
+                "tax_paise": 0,
+                "gross_revenue_paise": 0,
+            },
+        )
+        if first_order_id < self.labelled_by.get(key, "\uffff"):
+            self.labelled_by[key], row["label"] = first_order_id, label
+        row["orders"] += orders
+        return row
+
+    def add_lines(
+        self, key: str, label: str, first_order_id: str, orders: int, lines: list[SalesLine]
+    ) -> None:
+        row = self.add(key, label, first_order_id, orders)
+        for line in lines:
+            row["units"] += line.units
+            row["net_revenue_paise"] += line.net_revenue_paise
+            row["tax_paise"] += line.tax_paise
+            row["gross_revenue_paise"] += line.net_revenue_paise + line.tax_paise
+
+    def sorted(self) -> list[dict[str, Any]]:
+        return [self.rows[key] for key in sorted(self.rows)]
+
+
+def _category_key(category: str | None) -> str:
+    return category or "uncategorised"
+
+
+def _orders_of(day: SalesDay, lines: list[SalesLine], category: str | None, sku: str | None) -> int:
+    """The sales of the day with a line the filters keep (one line per SKU in an order)."""
+    if sku is not None:
+        return sum(line.orders for line in lines)
+    if category is not None:
+        return sum(c.orders for c in day.categories if c.category == category)
+    return day.orders
+
+
+def _day_group(day: SalesDay, group: SalesGroup) -> tuple[str, str]:
+    """The key and label of a group of whole days (a period, a distributor, a region)."""
+    if group is SalesGroup.DISTRIBUTOR:
+        return day.distributor_id, day.distributor_name
+    if group is SalesGroup.REGION:
+        return day.region, day.region
+    period = _period(day.day, group)
+    return period, period
+
+
+def _add_by_category(
+    rows: _SalesRows, day: SalesDay, lines: list[SalesLine], category: str | None, sku: str | None
+) -> None:
+    """An order counts once per category: from the day's counts, unless one SKU is
+    asked for (then its lines are its orders)."""
+    for line in lines:
+        key = _category_key(line.category)
+        rows.add_lines(key, key, line.first_order_id, line.orders if sku else 0, [line])
+    if sku is None:
+        for counted in day.categories:
+            if category is None or counted.category == category:
+                key = _category_key(counted.category)
+                rows.add(key, key, day.first_order_id, counted.orders)
+
+
 async def _sales_rows(
     query: DateRange,
     group: SalesGroup,
@@ -114,38 +187,26 @@ async def _sales_rows(
     category: str | None,
     sku: str | None,
 ) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    order_ids: dict[str, set[str]] = defaultdict(set)
-    for order in await _orders(query, distributor_id, region):
-        if not is_sale(order):
+    rows = _SalesRows()
+    for day in await _sales_days(query, distributor_id, region):
+        lines = [
+            line
+            for line in day.lines
+            if (category is None or line.category == category) and (sku is None or line.sku == sku)
+        ]
+        if not lines:
             continue
-        for line in order.lines:
-            if category and line.get("category") != category:
-                continue
-            if sku and line.get("sku") != sku:
-                continue
-            key, label = _group_key(order, line, group)
-            row = rows.setdefault(
-                key,
-                {
-                    "group": key,
-                    "label": label,
-                    "orders": 0,
-                    "units": 0,
-                    "net_revenue_paise": 0,
-                    "tax_paise": 0,
-                    "gross_revenue_paise": 0,
-                },
+        if group is SalesGroup.PRODUCT:
+            for line in lines:
+                rows.add_lines(line.sku, line.name, line.first_order_id, line.orders, [line])
+        elif group is SalesGroup.CATEGORY:
+            _add_by_category(rows, day, lines, category, sku)
+        else:
+            key, label = _day_group(day, group)
+            rows.add_lines(
+                key, label, day.first_order_id, _orders_of(day, lines, category, sku), lines
             )
-            net, tax = int(line["line_subtotal_paise"]), int(line["line_tax_paise"])
-            order_ids[key].add(order.id)
-            row["units"] += int(line["quantity"])
-            row["net_revenue_paise"] += net
-            row["tax_paise"] += tax
-            row["gross_revenue_paise"] += net + tax
-    for key, row in rows.items():
-        row["orders"] = len(order_ids[key])
-    return [rows[key] for key in sorted(rows)]
+    return rows.sorted()
 
 
 async def sales_report(query: SalesQuery) -> Report:
@@ -176,14 +237,17 @@ async def top_products_report(query: TopProductsQuery) -> Report:
 
 
 async def funnel_report(query: FunnelQuery) -> Report:
-    orders = await _orders(query, query.distributor_id, query.region)
-    placed = len(orders)
-    rows = []
-    for stage in FUNNEL_STAGES:
-        count = placed if stage == "placed" else sum(1 for o in orders if stage in o.stages)
-        rows.append(
-            {"stage": stage, "orders": count, "rate": round(count / placed, 4) if placed else 0.0}
-        )
+    days = await _sales_days(query, query.distributor_id, query.region)
+    reached = {stage: sum(day.stages.get(stage, 0) for day in days) for stage in FUNNEL_STAGES}
+    placed = reached["placed"]
+    rows = [
+        {
+            "stage": stage,
+            "orders": reached[stage],
+            "rate": round(reached[stage] / placed, 4) if placed else 0.0,
+        }
+        for stage in FUNNEL_STAGES
+    ]
     return _report("order-funnel", query, ["stage", "orders", "rate"], rows)
 
 
@@ -393,7 +457,7 @@ async def purchase_history_report(query: PurchaseHistoryQuery) -> Report:
             "units": sum(int(line["quantity"]) for line in order.lines),
             "total_paise": order.total_paise,
         }
-        for order in await _orders(query, query.distributor_id, None)
+        for order in await _orders(query, query.distributor_id)
     ]
     columns = [
         "order_id",

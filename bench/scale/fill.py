@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError
 from apps.analytics.levels import raise_current
 from apps.analytics.models import READ_MODELS, LevelVersion, OrderFact
 from apps.analytics.projections import ORDER_RANK, parse_time
+from apps.analytics.sales_days import Bucket, bucket_of, recompute
 from apps.inventory.models import (
     Allocation,
     Movement,
@@ -272,6 +273,7 @@ class Filler:
             await self._advance_cursor(service, source, first, first + events - 1)
         numbers = OrderNumbers(block=count)
         order_ids: list[str] = []
+        days: set[Bucket] = set()
         documents = 0
         for first in range(0, count, CHUNK):
             batch = Batch()
@@ -280,8 +282,11 @@ class Filler:
                     batch, self.filled + n, numbers, levels, (order_seq + 2 * n, inventory_seq + n)
                 )
                 order_ids.append(order_id)
+            facts = batch.documents["analytics", OrderFact.get_pymongo_collection().name]
+            days |= {bucket_of(OrderFact.model_validate(fact)) for fact in facts}
             documents += await self._insert(batch)
         await self._store_levels(levels, versions)
+        await recompute(days, None)  # the filled days' sales rollups, as analytics makes them
         self.filled += count
         return FillReport(count, documents, time.perf_counter() - started, order_ids)
 

@@ -16,7 +16,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 
 from apps.analytics.levels import fill_current_levels
-from apps.analytics.models import READ_MODELS, CurrentLevel
+from apps.analytics.models import READ_MODELS, CurrentLevel, OrderFact, SalesDay
 from apps.analytics.projections import HANDLERS
 from apps.analytics.queries import (
     FunnelQuery,
@@ -29,7 +29,8 @@ from apps.analytics.queries import (
     StockQuery,
     TopProductsQuery,
 )
-from apps.analytics.reports import REPORTS, Report
+from apps.analytics.reports import REPORTS, Report, funnel_report, sales_report
+from apps.analytics.sales_days import fill_sales_days
 from apps.kit.csv_cells import csv_text
 from apps.kit.events import Event
 
@@ -463,6 +464,15 @@ async def test_a_database_without_current_levels_gets_them_from_the_versions(
     assert await current.count_documents({}) == 1
 
 
+async def test_a_database_without_sales_rollups_gets_them_from_the_order_facts(
+    read_models: None,
+) -> None:
+    expected = [r.model_dump() for r in await _deliver(business_events().events)]
+    await SalesDay.get_pymongo_collection().delete_many({})
+    await fill_sales_days()
+    assert [r.model_dump() for r in await _reports()] == expected
+
+
 async def test_csv_cells_cannot_become_spreadsheet_formulas(read_models: None) -> None:
     """OWASP CSV injection: text a distributor or a clerk typed reaches an analyst's
     spreadsheet as text, never as a live formula; numbers stay numbers."""
@@ -509,3 +519,118 @@ async def test_csv_cells_cannot_become_spreadsheet_formulas(read_models: None) -
         "it's",
     ]
     assert {row[1] for row in parsed} == {"-1500"}  # a negative number is not text
+
+
+def _sales_from_facts(
+    facts: list[OrderFact], group: SalesGroup, category: str | None, sku: str | None
+) -> list[tuple[str, str, int, int, int, int]]:
+    """The sales report computed the plain way, order by order (the reference the
+    rollups must match): (group, label, orders, units, net, tax) per group."""
+    rows: dict[str, list[Any]] = {}
+    orders: dict[str, set[str]] = {}
+    for fact in sorted(facts, key=lambda fact: fact.id):
+        if "confirmed" not in fact.stages or "cancelled" in fact.stages:
+            continue
+        for line in fact.lines:
+            if (category and line.get("category") != category) or (sku and line["sku"] != sku):
+                continue
+            placed = fact.placed_at
+            key, label = {
+                SalesGroup.DAY: (placed.date().isoformat(),) * 2,
+                SalesGroup.WEEK: ("{}-W{:02d}".format(*placed.isocalendar()[:2]),) * 2,
+                SalesGroup.MONTH: (f"{placed.year}-{placed.month:02d}",) * 2,
+                SalesGroup.PRODUCT: (line["sku"], line.get("name") or line["sku"]),
+                SalesGroup.CATEGORY: (line.get("category") or "uncategorised",) * 2,
+                SalesGroup.DISTRIBUTOR: (fact.distributor_id, fact.distributor_name),
+                SalesGroup.REGION: (fact.region,) * 2,
+            }[group]
+            row = rows.setdefault(key, [key, label, 0, 0, 0, 0])
+            orders.setdefault(key, set()).add(fact.id)
+            row[3] += line["quantity"]
+            row[4] += line["line_subtotal_paise"]
+            row[5] += line["line_tax_paise"]
+    return [(*rows[key][:2], len(orders[key]), *rows[key][3:]) for key in sorted(rows)]
+
+
+def random_orders(rng: random.Random, count: int) -> Feed:
+    """Orders of three distributors (one renamed and one moved region midway) over
+    six weeks across a month's end, lines of SKUs whose category changes, every path
+    through the stages."""
+    feed = Feed()
+    paths = [
+        ["placed"],
+        ["placed", "confirmed"],
+        ["placed", "rejected"],
+        ["placed", "confirmed", "cancelled"],
+        ["placed", "confirmed", "shipped"],
+        ["placed", "confirmed", "shipped", "delivered"],
+    ]
+    products = [("MAT-Q", "mattress"), ("MAT-K", "mattress"), ("PIL-S", "pillow"), ("FOM-1", "")]
+    for number in range(1, count + 1):
+        distributor = rng.choice(["dst_a", "dst_b", "dst_c"])
+        region = "north" if distributor != "dst_c" or number < count // 2 else "east"
+        chosen = rng.sample(products, rng.randint(1, 3))
+        lines = [
+            _line(
+                sku,
+                "pillow" if sku == "MAT-K" and number > count // 3 else category,
+                rng.randint(1, 4),
+                10_000 * rng.randint(1, 9),
+            )
+            for sku, category in chosen
+        ]
+        placed = datetime(2026, 4, 20, tzinfo=UTC) + timedelta(hours=rng.randint(0, 24 * 42))
+        _order(feed, number, distributor, region, lines, rng.choice(paths), placed)
+    return feed
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+async def test_sales_rollups_answer_as_the_orders_do(read_models: None, seed: int) -> None:
+    rng = random.Random(seed)
+    events = random_orders(rng, 120).events
+    shuffled = events + rng.sample(events, len(events) // 3)
+    rng.shuffle(shuffled)
+    await _deliver(shuffled)
+    facts = await OrderFact.find({}).to_list()
+    assert len(facts) == 120
+    for group in SalesGroup:
+        for category, sku in [
+            (None, None),
+            ("mattress", None),
+            ("pillow", None),
+            (None, "MAT-K"),
+            ("pillow", "MAT-K"),
+            ("", None),
+        ]:
+            query = SalesQuery(group_by=group, category=category or None, sku=sku)
+            rows = (await sales_report(query)).rows
+            assert [
+                tuple(
+                    row[c]
+                    for c in ("group", "label", "orders", "units", "net_revenue_paise", "tax_paise")
+                )
+                for row in rows
+            ] == _sales_from_facts(facts, group, category or None, sku), (group, category, sku)
+    # Filters on the days, a distributor, a region.
+    window = SalesQuery(
+        group_by=SalesGroup.DISTRIBUTOR, from_=date(2026, 5, 1), to=date(2026, 5, 10)
+    )
+    kept = [f for f in facts if date(2026, 5, 1) <= f.placed_at.date() <= date(2026, 5, 10)]
+    assert [(r["group"], r["orders"], r["units"]) for r in (await sales_report(window)).rows] == [
+        (g, o, u)
+        for g, _, o, u, _, _ in _sales_from_facts(kept, SalesGroup.DISTRIBUTOR, None, None)
+    ]
+    east = SalesQuery(group_by=SalesGroup.PRODUCT, region="east", distributor_id="dst_c")
+    moved = [f for f in facts if f.region == "east" and f.distributor_id == "dst_c"]
+    assert [(r["group"], r["orders"]) for r in (await sales_report(east)).rows] == [
+        (g, o) for g, _, o, _, _, _ in _sales_from_facts(moved, SalesGroup.PRODUCT, None, None)
+    ]
+    funnel = {
+        r["stage"]: r["orders"]
+        for r in (await funnel_report(FunnelQuery(distributor_id="dst_a"))).rows
+    }
+    own = [f for f in facts if f.distributor_id == "dst_a"]
+    assert funnel == {
+        stage: len(own) if stage == "placed" else sum(stage in f.stages for f in own)
+        for stage in ("placed", "confirmed", "rejected", "cancelled", "shipped", "delivered")
+    }

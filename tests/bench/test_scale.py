@@ -98,6 +98,7 @@ async def test_a_tiny_scale_run_fills_like_the_services_and_times_every_request(
     reads = {
         "order_facts": {"_id": {"$in": filled}},
         "level_versions": {"_id": {"$in": versions}},
+        "sales_days": {"distributor_id": {"$in": [c.id for c in scale.filler.shop.customers]}},
     }
     stored = {name: list(analytics[name].find(q).sort("_id", 1)) for name, q in reads.items()}
     for name, query in reads.items():

@@ -1,0 +1,121 @@
+"""Daily sales rollups: per (day, distributor, region), what the sales, top products
+and funnel reports need of that day's orders, so a report reads one document per
+day and distributor however many orders there were.
+
+A rollup is recomputed from its orders' facts whenever one of them changes, in the
+same transaction: it is a function of the facts alone, so duplicate, late and
+replayed events leave it exactly as they leave the facts, and a rebuild racing the
+live consumers heals on the next event of the day."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from apps.analytics.models import CategoryOrders, OrderFact, SalesDay, SalesLine
+from apps.kit.app import AppKit
+
+log = logging.getLogger("glosleep.analytics.sales_days")
+
+Session = AsyncClientSession | None
+Bucket = tuple[datetime, str, str]  # (day, distributor_id, region)
+ONE_DAY = timedelta(days=1)
+
+
+def is_sale(order: OrderFact) -> bool:
+    """A sale: confirmed (stock reserved) and never cancelled."""
+    return "confirmed" in order.stages and "cancelled" not in order.stages
+
+
+def bucket_of(order: OrderFact) -> Bucket:
+    day = datetime.combine(order.placed_at.astimezone(UTC).date(), time.min, UTC)
+    return day, order.distributor_id, order.region
+
+
+def _key(bucket: Bucket) -> str:
+    day, distributor_id, region = bucket
+    return f"{day.date().isoformat()}|{distributor_id}|{region}"
+
+
+def summarise(bucket: Bucket, orders: list[OrderFact]) -> SalesDay:
+    """The rollup of one bucket's orders (in id order: the first names the labels)."""
+    day, distributor_id, region = bucket
+    stages = {"placed": len(orders)}
+    lines: dict[tuple[str, str | None], SalesLine] = {}
+    categories: dict[str | None, int] = {}
+    sales = 0
+    for order in orders:
+        for stage in order.stages:
+            if stage != "placed":
+                stages[stage] = stages.get(stage, 0) + 1
+        if not is_sale(order):
+            continue
+        sales += 1
+        seen: set[tuple[str, str | None]] = set()
+        for line in order.lines:
+            sku, category = str(line["sku"]), line.get("category")
+            entry = lines.setdefault(
+                (sku, category),
+                SalesLine(
+                    sku=sku,
+                    name=str(line.get("name") or sku),
+                    category=category,
+                    first_order_id=order.id,
+                ),
+            )
+            net, tax = int(line["line_subtotal_paise"]), int(line["line_tax_paise"])
+            entry.units += int(line["quantity"])
+            entry.net_revenue_paise += net
+            entry.tax_paise += tax
+            if (sku, category) not in seen:
+                seen.add((sku, category))
+                entry.orders += 1
+        for category in {line.get("category") for line in order.lines}:
+            categories[category] = categories.get(category, 0) + 1
+    first = orders[0]
+    return SalesDay(
+        id=_key(bucket),
+        day=day,
+        distributor_id=distributor_id,
+        distributor_name=first.distributor_name,
+        first_order_id=first.id,
+        region=region,
+        orders=sales,
+        stages=stages,
+        categories=[
+            CategoryOrders(category=category, orders=count)
+            for category, count in categories.items()
+        ],
+        lines=list(lines.values()),
+    )
+
+
+async def recompute(buckets: Iterable[Bucket], session: Session) -> None:
+    """Recompute these buckets' rollups from their orders' facts (none: no rollup).
+    The read is a bounded range of the (distributor_id, placed_at) index."""
+    collection = SalesDay.get_pymongo_collection()
+    for bucket in set(buckets):
+        day, distributor_id, region = bucket
+        found = await OrderFact.find(
+            {"distributor_id": distributor_id, "placed_at": {"$gte": day, "$lt": day + ONE_DAY}},
+            session=session,
+        ).to_list()
+        orders = sorted((fact for fact in found if fact.region == region), key=lambda f: f.id)
+        if not orders:
+            await collection.delete_one({"_id": _key(bucket)}, session=session)
+            continue
+        body = summarise(bucket, orders).model_dump(by_alias=True, mode="python")
+        await collection.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
+
+
+async def fill_sales_days(_: AppKit | None = None) -> None:
+    """A database from before the rollups were kept gets them from its order facts,
+    once (the projection keeps them from then on)."""
+    if await SalesDay.find_one() is not None or await OrderFact.find_one() is None:
+        return
+    buckets = {bucket_of(fact) async for fact in OrderFact.find({})}
+    await recompute(buckets, None)
+    log.info("sales rollups filled from the order facts", extra={"rollups": len(buckets)})
