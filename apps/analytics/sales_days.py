@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -25,7 +27,24 @@ Bucket = tuple[datetime, str, str]  # (day, distributor_id, region)
 ONE_DAY = timedelta(days=1)
 
 
-def is_sale(order: OrderFact) -> bool:
+_LINE_FIELDS = ("sku", "name", "category", "quantity", "line_subtotal_paise", "line_tax_paise")
+
+
+@dataclass(frozen=True)
+class _DayOrder:
+    """What a rollup needs of an order fact."""
+
+    id: str
+    distributor_name: str
+    stages: dict[str, Any]
+    lines: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, fact: dict[str, Any]) -> _DayOrder:
+        return cls(fact["_id"], fact["distributor_name"], fact["stages"], fact["lines"])
+
+
+def is_sale(order: _DayOrder) -> bool:
     """A sale: confirmed (stock reserved) and never cancelled."""
     return "confirmed" in order.stages and "cancelled" not in order.stages
 
@@ -40,7 +59,7 @@ def _key(bucket: Bucket) -> str:
     return f"{day.date().isoformat()}|{distributor_id}|{region}"
 
 
-def summarise(bucket: Bucket, orders: list[OrderFact]) -> SalesDay:
+def summarise(bucket: Bucket, orders: list[_DayOrder]) -> SalesDay:
     """The rollup of one bucket's orders (in id order: the first names the labels)."""
     day, distributor_id, region = bucket
     stages = {"placed": len(orders)}
@@ -93,22 +112,36 @@ def summarise(bucket: Bucket, orders: list[OrderFact]) -> SalesDay:
     )
 
 
+# What a rollup reads of each order: raw, not validated (a busy day holds hundreds).
+_FIELDS = {
+    "distributor_name": 1,
+    "region": 1,
+    "stages": 1,
+    **{f"lines.{name}": 1 for name in _LINE_FIELDS},
+}
+
+
 async def recompute(buckets: Iterable[Bucket], session: Session) -> None:
     """Recompute these buckets' rollups from their orders' facts (none: no rollup).
     The read is a bounded range of the (distributor_id, placed_at) index."""
-    collection = SalesDay.get_pymongo_collection()
+    rollups = SalesDay.get_pymongo_collection()
+    facts = OrderFact.get_pymongo_collection()
     for bucket in set(buckets):
         day, distributor_id, region = bucket
-        found = await OrderFact.find(
+        found = await facts.find(
             {"distributor_id": distributor_id, "placed_at": {"$gte": day, "$lt": day + ONE_DAY}},
+            _FIELDS,
             session=session,
         ).to_list()
-        orders = sorted((fact for fact in found if fact.region == region), key=lambda f: f.id)
+        orders = sorted(
+            (_DayOrder.of(fact) for fact in found if fact["region"] == region),
+            key=lambda order: order.id,
+        )
         if not orders:
-            await collection.delete_one({"_id": _key(bucket)}, session=session)
+            await rollups.delete_one({"_id": _key(bucket)}, session=session)
             continue
         body = summarise(bucket, orders).model_dump(by_alias=True, mode="python")
-        await collection.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
+        await rollups.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
 
 
 async def fill_sales_days(_: AppKit | None = None) -> None:
