@@ -12,6 +12,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from apps.analytics.metrics import REBUILDS, UNREADABLE
 from apps.analytics.models import READ_MODELS
 from apps.analytics.projections import HANDLERS
+from apps.analytics.sales_days import deferred_rollups
 from apps.analytics.settings import AnalyticsSettings
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.consumer import ProcessedEvent, event_consumer, handle_event
@@ -67,23 +68,30 @@ async def rebuild(kit: AppKit) -> dict[str, int]:
         for model in READ_MODELS:  # read models first, then the dedupe records
             await model.get_pymongo_collection().delete_many({})
         await ProcessedEvent.get_pymongo_collection().delete_many({})
-        replayed = {}
-        for source, url in feed_urls(settings).items():
-            client = kit.client(source, url)
-            handler = tolerant(source)
-            after, count = 0, 0
-            while True:
-                page = EventPage.model_validate(
-                    await client.request(
-                        "GET", "/v1/events", params={"after": after, "limit": REPLAY_BATCH}
-                    )
-                )
-                for event in page.events:
-                    await handle_event(kit, source, event, handler)
-                    count += 1
-                if len(page.events) < REPLAY_BATCH:
-                    break
-                after = page.next_after
-            replayed[source] = count
+        async with deferred_rollups():
+            replayed = await _replay(kit, settings)
         REBUILDS.inc()
         return replayed
+
+
+async def _replay(kit: AppKit, settings: AnalyticsSettings) -> dict[str, int]:
+    """Every event of every feed, from seq 0, through the live handlers."""
+    replayed = {}
+    for source, url in feed_urls(settings).items():
+        client = kit.client(source, url)
+        handler = tolerant(source)
+        after, count = 0, 0
+        while True:
+            page = EventPage.model_validate(
+                await client.request(
+                    "GET", "/v1/events", params={"after": after, "limit": REPLAY_BATCH}
+                )
+            )
+            for event in page.events:
+                await handle_event(kit, source, event, handler)
+                count += 1
+            if len(page.events) < REPLAY_BATCH:
+                break
+            after = page.next_after
+        replayed[source] = count
+    return replayed

@@ -18,7 +18,7 @@ from apps.analytics.models import (
     PurchaseOrderFact,
     ReceiptCost,
 )
-from apps.analytics.sales_days import bucket_of, recompute
+from apps.analytics.sales_days import bucket_of, update_rollups
 from apps.kit.events import Event
 
 Session = AsyncClientSession | None
@@ -109,7 +109,7 @@ async def apply_order_event(event: Event, session: Session) -> None:
         known = fact.stages.get(stage)
         fact.stages[stage] = at if known is None else min(known, at)
     await _save(fact, session)
-    await recompute([*buckets, bucket_of(fact)], session)
+    await update_rollups([*buckets, bucket_of(fact)], session)
 
 
 async def apply_inventory_event(event: Event, session: Session) -> None:

@@ -10,7 +10,9 @@ live consumers heals on the next event of the day."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from apps.analytics.models import CategoryOrders, OrderFact, SalesDay, SalesLine
 from apps.kit.app import AppKit
+from apps.kit.database import in_transaction
 
 log = logging.getLogger("glosleep.analytics.sales_days")
 
@@ -142,6 +145,42 @@ async def recompute(buckets: Iterable[Bucket], session: Session) -> None:
             continue
         body = summarise(bucket, orders).model_dump(by_alias=True, mode="python")
         await rollups.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
+
+
+# Inside `deferred_rollups`: the days whose rollups wait for the block's end.
+_deferred: ContextVar[set[Bucket] | None] = ContextVar("deferred_rollups", default=None)
+
+
+async def update_rollups(buckets: Iterable[Bucket], session: Session) -> None:
+    """The projection's call: recompute now, or at the end of `deferred_rollups`."""
+    deferred = _deferred.get()
+    if deferred is None:
+        await recompute(buckets, session)
+    else:
+        deferred.update(buckets)
+
+
+@asynccontextmanager
+async def deferred_rollups() -> AsyncIterator[None]:
+    """Order events handled in this task within the block recompute their days'
+    rollups once, at its end, each day in its own transaction: a rebuild replays
+    every event of a day, and recomputing the day for each would read it again and
+    again. A live consumer's event meanwhile still recomputes its day; a recompute at
+    the end that overlaps it conflicts with it and is retried, so the last one sees
+    every fact."""
+    deferred: set[Bucket] = set()
+    token = _deferred.set(deferred)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    client = SalesDay.get_pymongo_collection().database.client
+    for bucket in sorted(deferred):
+
+        async def one(session: AsyncClientSession, bucket: Bucket = bucket) -> None:
+            await recompute([bucket], session)
+
+        await in_transaction(client, one)
 
 
 async def fill_sales_days(_: AppKit | None = None) -> None:

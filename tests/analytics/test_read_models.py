@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, MongoClient
 
 from apps.analytics.levels import fill_current_levels
 from apps.analytics.models import READ_MODELS, CurrentLevel, OrderFact, SalesDay
@@ -30,9 +30,10 @@ from apps.analytics.queries import (
     TopProductsQuery,
 )
 from apps.analytics.reports import REPORTS, Report, funnel_report, sales_report
-from apps.analytics.sales_days import fill_sales_days
+from apps.analytics.sales_days import bucket_of, deferred_rollups, fill_sales_days
 from apps.kit.csv_cells import csv_text
 from apps.kit.events import Event
+from tests.support.queries import profiled
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -462,6 +463,26 @@ async def test_a_database_without_current_levels_gets_them_from_the_versions(
     await current.delete_one({"_id": "MAT-Q|WH-2"})
     await fill_current_levels()
     assert await current.count_documents({}) == 1
+
+
+async def test_a_replay_recomputes_each_day_once_at_its_end(
+    read_models: None, mongo_url: str
+) -> None:
+    events = random_orders(random.Random(9), 80).events
+    await _deliver(events)
+    expected = [r.model_dump() for r in await _reports()]
+    days = {bucket_of(fact) async for fact in OrderFact.find({})}
+    database = OrderFact.get_pymongo_collection().database.name
+    sync: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_url) as sync, profiled([sync[database]]):
+        async with deferred_rollups():
+            await _deliver(events)
+            assert await SalesDay.find_one() is None  # nothing until the end
+        day_reads = sync[database]["system.profile"].count_documents(
+            {"command.find": "order_facts", "command.filter.placed_at": {"$exists": True}}
+        )
+    assert day_reads == len(days)
+    assert [r.model_dump() for r in await _reports()] == expected
 
 
 async def test_a_database_without_sales_rollups_gets_them_from_the_order_facts(
