@@ -8,7 +8,9 @@ the same Idempotency-Key (orders) or the same receipt id, until it succeeds."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
 import threading
 import time
 import uuid
@@ -22,7 +24,7 @@ import pytest
 
 from apps.devstack.embedded_db import EmbeddedMongo
 from tests.order.conftest import ORDER_TEST_ENV
-from tests.support.platform import Platform, bearer, running_platform
+from tests.support.platform import ADMIN_EMAIL, Platform, bearer, running_platform
 from tests.support.shop import Shop
 from tests.support.waiting import until_answered, wait_for
 
@@ -168,3 +170,63 @@ def test_kill_9_of_the_database_loses_no_acknowledged_write(
     assert all(kinds[(i, "order.confirmed")] == 1 for i in ids), kinds
     seqs = [e["seq"] for e in events]
     assert len(set(seqs)) == len(seqs)
+
+
+STALL_SECONDS = 16.0  # a heartbeat (every 10 s) times out within it at 5 s, not at 20 s
+
+
+def test_a_database_that_stalls_delays_writes_and_fails_none(
+    crashable: Crashable, crash_platform: Platform
+) -> None:
+    """A database that stops answering for a while (a long pause of its process, a
+    stalled disk) delays the writes in flight; none is cut off, retried behind its
+    own back, and answered 500 (a duplicate key on a fresh refresh token, seen under
+    load while the heartbeat timed out after 5 s)."""
+    platform = crash_platform
+    shop = Shop(platform)
+    sku = shop.product(stock=100)
+    me = shop.as_distributor(shop.distributor())
+    answers: list[tuple[str, int, str]] = []
+    lock = threading.Lock()
+
+    def call(kind: str, method: str, url: str, **options: Any) -> None:
+        answer = httpx.request(method, url, timeout=60, **options)
+        with lock:
+            answers.append((kind, answer.status_code, answer.text))
+
+    login = {"email": ADMIN_EMAIL, "password": platform.admin_password}
+    calls: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("login", "POST", platform.url("auth", "/v1/auth/login"), {"json": login}),
+        *(
+            (
+                "order",
+                "POST",
+                shop.url("/v1/orders"),
+                {
+                    "json": {"lines": [{"sku": sku, "quantity": 1}]},
+                    "headers": {**me, "Idempotency-Key": str(uuid.uuid4())},
+                },
+            )
+            for _ in range(3)
+        ),
+    ]
+    workers = [
+        threading.Thread(target=call, args=(kind, method, url), kwargs=options)
+        for kind, method, url, options in calls
+    ]
+    pid = crashable.server.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for worker in workers:
+            worker.start()
+        # The stall itself: its length is what is tested, not a wait for something.
+        time.sleep(STALL_SECONDS)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    for worker in workers:
+        worker.join(timeout=120)
+    assert sorted((kind, status) for kind, status, _ in answers) == [
+        ("login", 200),
+        *[("order", 201)] * 3,
+    ], answers
