@@ -74,7 +74,8 @@ class Database:
             return False
         try:
             await self._client.admin.command("ping")
-        except PyMongoError:
+        except PyMongoError as error:
+            log.warning("database ping failed", extra={"database": self.name, "error": repr(error)})
             return False
         return True
 
