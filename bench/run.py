@@ -507,7 +507,7 @@ def main() -> int:
             peak, base_done, base_elapsed = Results(), 0, 0.0
             rounds: list[dict[str, float]] = []
             pids = {name: stack.process(name).pid for name in SERVICES}
-            pids["database"] = getattr(database, "_process").pid  # noqa: B009 - no public pid
+            pids["database"] = database.pid
             cpu = {"platform": CpuTally(pids), "baseline": CpuTally(pids)}
             chunk = args.seconds / args.rounds
             for round_no in range(1, args.rounds + 1):

@@ -109,7 +109,7 @@ class Shopper:
     quantities: dict[str, int] = field(default_factory=dict)
     placed: list[str] = field(default_factory=list)
     _cursor: str | None = None
-    _rng: random.Random = field(default_factory=lambda: random.Random(16))  # noqa: S311
+    _rng: random.Random = field(default_factory=lambda: random.Random(16))  # noqa: S311 - a repeatable mix
 
     async def place(self, http: httpx.AsyncClient) -> httpx.Response:
         lines = order_lines(self._rng, self.skus)

@@ -51,7 +51,7 @@ class Platform:
         """Each service's process and the database's."""
         pids: dict[str, int | None] = {name: self.stack.process(name).pid for name in SERVICES}
         if self.database is not None:
-            pids["database"] = getattr(self.database, "_process").pid  # noqa: B009
+            pids["database"] = self.database.pid
         return pids
 
     def db(self, client: MongoClient[dict[str, Any]], service: str) -> Database[dict[str, Any]]:
