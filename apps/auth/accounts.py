@@ -39,7 +39,7 @@ async def create_user(body: UserCreate, actor: str) -> User:
         display_name=body.display_name,
         roles=sorted({str(role) for role in body.roles}),
         distributor_id=body.distributor_id,
-        password_hash=hash_password(body.password),
+        password_hash=await hash_password(body.password),
     )
     taken = Conflict(f"A user with email {body.email} exists.", slug="email-taken")
     await insert_new(user, taken)
@@ -103,13 +103,13 @@ async def change_password(
     # Guessing through a stolen access token is throttled like guessing at login,
     # and counts against the same (account, address) pair.
     attempt = await admit_attempt(auth, "login", user.email, address)
-    if not verify_password(user.password_hash, body.current_password):
+    if not await verify_password(user.password_hash, body.current_password):
         await auth.throttle.failed(attempt)
         await audit("password.change_failure", actor=user.id, subject=user.email, address=address)
         raise Forbidden("The current password is wrong.", slug="wrong-password")
     await auth.throttle.succeeded(attempt)
     check_policy(body.new_password, email=user.email)
-    user.password_hash = hash_password(body.new_password)
+    user.password_hash = await hash_password(body.new_password)
     user.password_changed_at = user.updated_at = utcnow()
 
     # Every session ends, this one included: whoever else held one is out.

@@ -22,7 +22,7 @@ async def password_login(auth: AuthParts, email: str, password: str, address: st
         LOGINS.labels("throttled").inc()
         raise
     user = await User.find_one(User.email == email)
-    valid = verify_password(user.password_hash if user else None, password)
+    valid = await verify_password(user.password_hash if user else None, password)
     # A demo user never logs in outside dev mode (they are also disabled at start).
     demo_off = user is not None and user.demo and not auth.settings.dev_mode
     if user is None or not valid or not user.active or demo_off:
@@ -32,7 +32,7 @@ async def password_login(auth: AuthParts, email: str, password: str, address: st
         raise Unauthorized("The email or password is wrong, or the account is inactive.")
     await auth.throttle.succeeded(attempt)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password(password)
         await user.save()
     LOGINS.labels("success").inc()
     await audit("login.success", actor=user.id, subject=user.email, address=address)

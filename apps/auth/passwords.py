@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
+from functools import cache
+from typing import TypeVar
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -9,6 +15,12 @@ from apps.kit.problems import UnprocessableContent
 
 # OWASP's argon2id baseline (19 MiB, 2 passes): memory-hard, ~30 ms here.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+# Hashing runs off the event loop, so that a burst of logins never stalls the
+# service's other requests, and two at a time: each holds its 19 MiB buffer, and
+# more at once than the pod has cores would only hold more memory.
+_HASHING_AT_ONCE = threading.BoundedSemaphore(2)
+
+T = TypeVar("T")
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
@@ -24,20 +36,36 @@ _TOO_COMMON = frozenset(
     }
 )
 
-# A valid hash to verify against when the account does not exist, so that a
-# wrong email costs as much time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+async def _hashing(work: Callable[[], T]) -> T:
+    def limited() -> T:
+        with _HASHING_AT_ONCE:
+            return work()
+
+    return await asyncio.to_thread(limited)
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@cache
+def _dummy_hash() -> str:
+    """A valid hash to verify against when the account does not exist, so that a
+    wrong email costs as much time as a wrong password."""
+    return _hasher.hash("not-a-real-password-0000")
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def hash_password(password: str) -> str:
+    return await _hashing(lambda: _hasher.hash(password))
+
+
+def _matches(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matched = _hasher.verify(password_hash or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+    return matched and password_hash is not None
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    return await _hashing(lambda: _matches(password_hash, password))
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -67,7 +67,7 @@ async def bootstrap_admin(kit: AppKit) -> None:
                 email=settings.auth_bootstrap_admin_email.strip().lower(),
                 display_name="Administrator",
                 roles=[Role.ADMIN],
-                password_hash=hash_password(
+                password_hash=await hash_password(
                     settings.auth_bootstrap_admin_password.get_secret_value()
                 ),
             )
@@ -91,7 +91,7 @@ async def demo_users(kit: AppKit) -> None:
     await User.get_pymongo_collection().update_many(
         demo_user_filter(), {"$set": {"active": True, "updated_at": utcnow()}}
     )
-    password_hash = hash_password(settings.demo_password.get_secret_value())
+    password_hash = await hash_password(settings.demo_password.get_secret_value())
     for role in Role:
         await _create_if_missing(
             User(
