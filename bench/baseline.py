@@ -1,8 +1,9 @@
 """The baseline: per order, the database work the platform's order path does,
 issued directly with the driver and no HTTP: the order placed (idempotency key,
 order, outbox event) in one transaction, the reservation (levels read, the
-reservation, the guarded stock level updates in one bulk write, the ledger
-entries in one insert, outbox event) in one transaction, and the status update
+guarded stock level updates in one bulk write, the reservation, the ledger
+entries in one insert, outbox event) in one transaction, reservations of a SKU
+taking turns as inventory's do, and the status update
 (order updated and read back, outbox event, saved answer) in one transaction.
 Like the platform it avoids findAndModify and `$expr` filters, which the
 embedded database serves by scanning the whole collection."""
@@ -21,6 +22,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from apps.kit.keyed_locks import KeyedLocks
+
 WAREHOUSE = "BENCH-WH"
 
 
@@ -36,6 +39,7 @@ class Baseline:
         self._db = self._client[database]
         self._skus = skus
         self._stock = stock
+        self._levels_in_use = KeyedLocks()
 
     async def prepare(self) -> None:
         levels = self._db["stock_levels"]
@@ -86,17 +90,14 @@ class Baseline:
             await self._event(session, "order.placed", order)
 
         async def reserve(session: AsyncClientSession) -> None:
-            # As inventory does it: the levels read with one query, the
-            # reservation inserted, every level changed by one bulk write
-            # guarded by what was read, the ledger entries in one insert.
+            # As inventory does it: the levels read with one query, every level
+            # changed by one bulk write guarded by what was read, the reservation
+            # inserted, the ledger entries in one insert.
             wanted = dict(lines)
             levels = await (
                 self._db["stock_levels"]
                 .find({"sku": {"$in": list(wanted)}, "warehouse_code": WAREHOUSE}, session=session)
                 .to_list()
-            )
-            await self._db["reservations"].insert_one(
-                {"_id": order_id, "status": "reserved", "lines": order["lines"]}, session=session
             )
             result = await self._db["stock_levels"].bulk_write(
                 [
@@ -117,6 +118,9 @@ class Baseline:
                 session=session,
             )
             assert result.matched_count == len(lines), "the baseline never runs short"
+            await self._db["reservations"].insert_one(
+                {"_id": order_id, "status": "reserved", "lines": order["lines"]}, session=session
+            )
             await self._db["movements"].insert_many(
                 [
                     {
@@ -153,7 +157,8 @@ class Baseline:
             )
 
         await self._transaction(place)
-        await self._transaction(reserve)
+        async with self._levels_in_use.holding(sku for sku, _ in lines):
+            await self._transaction(reserve)
         await self._transaction(confirm)
 
     async def _event(self, session: AsyncClientSession, event_type: str, data: Any) -> None:

@@ -14,7 +14,13 @@ from pymongo.errors import PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from apps.kit.metrics import counter
+
 log = logging.getLogger("glosleep.database")
+TRANSACTION_RETRIES = counter(
+    "transaction_retries",
+    "Transactions run again after a write conflict or another transient error.",
+)
 
 T = TypeVar("T")
 
@@ -95,9 +101,18 @@ async def in_transaction(
     client: AsyncMongoClient[dict[str, Any]], work: Callable[[AsyncClientSession], Awaitable[T]]
 ) -> T:
     """`Database.in_transaction` for code that holds a collection, not the kit."""
+    attempts = 0
+
+    async def attempt(session: AsyncClientSession) -> T:
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:
+            TRANSACTION_RETRIES.inc()
+        return await work(session)
+
     async with client.start_session() as session:
         return await session.with_transaction(
-            work,
+            attempt,
             read_concern=ReadConcern("snapshot"),
             write_concern=WriteConcern("majority", j=True),
         )

@@ -156,3 +156,33 @@ def test_concurrent_retries_reserve_and_receive_once(inventory: Inventory) -> No
     ledger = inventory.db.movements.count_documents({"sku": sku, "kind": {"$ne": "receipt"}})
     assert ledger == 4  # reserve, commit, reserve, release: once each
     inventory.assert_invariants([sku])
+
+
+def _transaction_retries(inventory: Inventory) -> float:
+    metrics = inventory.http.get(inventory.url("/metrics")).text
+    for line in metrics.splitlines():
+        if line.startswith("glosleep_transaction_retries_total "):
+            return float(line.rpartition(" ")[2])
+    raise AssertionError("no glosleep_transaction_retries_total in /metrics")
+
+
+def test_reservations_of_one_sku_take_turns_instead_of_conflicting(inventory: Inventory) -> None:
+    code = inventory.new_warehouse()
+    busy, other = inventory.new_product(), inventory.new_product()
+    inventory.receive(code, {busy: 1000, other: 1000})
+    before = _transaction_retries(inventory)
+    calls: list[Call] = [
+        (
+            "PUT",
+            inventory.url(f"/v1/reservations/ord_{secrets.token_hex(8)}"),
+            {"lines": [{"sku": busy, "quantity": 1}] + ([{"sku": other, "quantity": 2}] * (n % 2))},
+        )
+        for n in range(16)
+    ]
+    responses = _race(inventory, calls)
+    assert [r.status_code for r in responses] == [201] * 16, [r.text for r in responses]
+    # At once, each would read the same level versions and all but one would then
+    # conflict on the level write and run its transaction again.
+    assert _transaction_retries(inventory) == before
+    level = inventory.levels(busy)[code]
+    assert (level["on_hand"], level["reserved"]) == (1000, 16)
