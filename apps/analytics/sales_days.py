@@ -2,10 +2,13 @@
 and funnel reports need of that day's orders, so a report reads one document per
 day and distributor however many orders there were.
 
-A rollup is recomputed from its orders' facts whenever one of them changes, in the
-same transaction: it is a function of the facts alone, so duplicate, late and
-replayed events leave it exactly as they leave the facts, and a rebuild racing the
-live consumers heals on the next event of the day."""
+A rollup is the sum of its orders' contributions. When an order's fact changes, the
+event's transaction takes the fact's old contribution out of its rollup and puts the
+new one in: the cost of an event does not grow with the orders of its day, and since
+the change is computed from the fact before and after it, duplicate, late and replayed
+events leave the rollup exactly as they leave the facts. Labels (names) come from the
+order with the lowest id; when the order a label came from leaves, the day is
+recomputed from its facts, as a rebuild and a database without rollups do."""
 
 from __future__ import annotations
 
@@ -45,6 +48,26 @@ class _DayOrder:
     @classmethod
     def of(cls, fact: dict[str, Any]) -> _DayOrder:
         return cls(fact["_id"], fact["distributor_name"], fact["stages"], fact["lines"])
+
+
+@dataclass(frozen=True)
+class DayOrder:
+    """An order fact as its rollup sees it, taken before the fact changes."""
+
+    bucket: Bucket
+    order: _DayOrder
+
+
+def day_order(fact: OrderFact) -> DayOrder:
+    return DayOrder(
+        bucket_of(fact),
+        _DayOrder(
+            fact.id,
+            fact.distributor_name,
+            dict(fact.stages),
+            [{name: line.get(name) for name in _LINE_FIELDS} for line in fact.lines],
+        ),
+    )
 
 
 def is_sale(order: _DayOrder) -> bool:
@@ -98,7 +121,7 @@ def summarise(bucket: Bucket, orders: list[_DayOrder]) -> SalesDay:
         for category in {line.get("category") for line in order.lines}:
             categories[category] = categories.get(category, 0) + 1
     first = orders[0]
-    return SalesDay(
+    rollup = SalesDay(
         id=_key(bucket),
         day=day,
         distributor_id=distributor_id,
@@ -113,6 +136,101 @@ def summarise(bucket: Bucket, orders: list[_DayOrder]) -> SalesDay:
         ],
         lines=list(lines.values()),
     )
+    return _in_order(rollup)
+
+
+# Lists in a fixed order, so that a rollup kept by changes and one recomputed are equal.
+def _category_order(category: str | None) -> tuple[bool, str]:
+    return category is not None, category or ""
+
+
+def _line_order(key: tuple[str, str | None]) -> tuple[str, bool, str]:
+    return key[0], *_category_order(key[1])
+
+
+class _Recompute(Exception):
+    """The rollup cannot be kept by the change alone: a label came from the order
+    whose contribution leaves it, or the rollup does not hold that contribution."""
+
+
+def _add(rollup: SalesDay | None, part: SalesDay) -> SalesDay:
+    """The rollup with one order's contribution (`summarise` of it alone) added."""
+    if rollup is None:
+        return part
+    total: SalesDay = rollup.model_copy(deep=True)
+    if part.first_order_id < total.first_order_id:
+        total.first_order_id, total.distributor_name = part.first_order_id, part.distributor_name
+    total.orders += part.orders
+    for stage, count in part.stages.items():
+        total.stages[stage] = total.stages.get(stage, 0) + count
+    categories = {entry.category: entry for entry in total.categories}
+    for entry in part.categories:
+        if entry.category in categories:
+            categories[entry.category].orders += entry.orders
+        else:
+            categories[entry.category] = entry.model_copy()
+    lines = {(line.sku, line.category): line for line in total.lines}
+    for line in part.lines:
+        found = lines.get((line.sku, line.category))
+        if found is None:
+            lines[(line.sku, line.category)] = line.model_copy()
+            continue
+        found.orders += line.orders
+        found.units += line.units
+        found.net_revenue_paise += line.net_revenue_paise
+        found.tax_paise += line.tax_paise
+        if line.first_order_id < found.first_order_id:
+            found.first_order_id, found.name = line.first_order_id, line.name
+    total.categories = list(categories.values())
+    total.lines = list(lines.values())
+    return _in_order(total)
+
+
+def _remove(rollup: SalesDay, part: SalesDay) -> SalesDay | None:
+    """The rollup without one order's contribution; None when no order is left."""
+    order_id = part.first_order_id
+    if rollup.first_order_id == order_id and rollup.stages.get("placed", 0) > 1:
+        raise _Recompute
+    total: SalesDay = rollup.model_copy(deep=True)
+    total.orders -= part.orders
+    categories = {entry.category: entry for entry in total.categories}
+    lines = {(line.sku, line.category): line for line in total.lines}
+    try:
+        for stage, count in part.stages.items():
+            total.stages[stage] -= count
+        for entry in part.categories:
+            categories[entry.category].orders -= entry.orders
+        for line in part.lines:
+            found = lines[(line.sku, line.category)]
+            found.orders -= line.orders
+            found.units -= line.units
+            found.net_revenue_paise -= line.net_revenue_paise
+            found.tax_paise -= line.tax_paise
+            if found.first_order_id == order_id and found.orders:
+                raise _Recompute
+    except KeyError:
+        raise _Recompute from None
+    counts = [total.orders, *total.stages.values(), *(e.orders for e in categories.values())]
+    if min(counts) < 0 or min((line.orders for line in lines.values()), default=0) < 0:
+        raise _Recompute
+    if not total.stages["placed"]:
+        return None
+    total.stages = {stage: count for stage, count in total.stages.items() if count}
+    total.categories = [entry for entry in categories.values() if entry.orders]
+    total.lines = [line for line in lines.values() if line.orders]
+    return _in_order(total)
+
+
+def _in_order(rollup: SalesDay) -> SalesDay:
+    """Stages, categories and lines in one fixed order, so that a rollup kept by
+    changes and the same rollup recomputed are the same document."""
+    rollup.stages = {
+        stage: rollup.stages[stage]
+        for stage in sorted(rollup.stages, key=lambda stage: (stage != "placed", stage))
+    }
+    rollup.categories = sorted(rollup.categories, key=lambda e: _category_order(e.category))
+    rollup.lines = sorted(rollup.lines, key=lambda line: _line_order((line.sku, line.category)))
+    return rollup
 
 
 # What a rollup reads of each order: raw, not validated (a busy day holds hundreds).
@@ -151,23 +269,42 @@ async def recompute(buckets: Iterable[Bucket], session: Session) -> None:
 _deferred: ContextVar[set[Bucket] | None] = ContextVar("deferred_rollups", default=None)
 
 
-async def update_rollups(buckets: Iterable[Bucket], session: Session) -> None:
-    """The projection's call: recompute now, or at the end of `deferred_rollups`."""
+async def update_rollups(before: DayOrder | None, after: DayOrder, session: Session) -> None:
+    """The projection's call, once the fact is saved: the order's contribution moves
+    from what it was to what it is now, or its days wait for `deferred_rollups`."""
     deferred = _deferred.get()
-    if deferred is None:
-        await recompute(buckets, session)
-    else:
-        deferred.update(buckets)
+    if deferred is not None:
+        deferred.update({after.bucket} | ({before.bucket} if before else set()))
+        return
+    rollups = SalesDay.get_pymongo_collection()
+    for bucket in {after.bucket} | ({before.bucket} if before else set()):
+        stored = await rollups.find_one({"_id": _key(bucket)}, session=session)
+        rollup = None if stored is None else SalesDay.model_validate(stored)
+        try:
+            if before is not None and before.bucket == bucket:
+                if rollup is None:
+                    raise _Recompute
+                rollup = _remove(rollup, summarise(bucket, [before.order]))
+            if after.bucket == bucket:
+                rollup = _add(rollup, summarise(bucket, [after.order]))
+        except _Recompute:
+            await recompute([bucket], session)
+            continue
+        if rollup is None:
+            await rollups.delete_one({"_id": _key(bucket)}, session=session)
+        else:
+            body = rollup.model_dump(by_alias=True, mode="python")
+            await rollups.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
 
 
 @asynccontextmanager
 async def deferred_rollups() -> AsyncIterator[None]:
     """Order events handled in this task within the block recompute their days'
-    rollups once, at its end, each day in its own transaction: a rebuild replays
-    every event of a day, and recomputing the day for each would read it again and
-    again. A live consumer's event meanwhile still recomputes its day; a recompute at
-    the end that overlaps it conflicts with it and is retried, so the last one sees
-    every fact."""
+    rollups once, at its end, each day in its own transaction: a rebuild empties the
+    rollups and replays every event of a day, and recomputing the day for each would
+    read it again and again. A live consumer's event meanwhile still changes its day's
+    rollup; it and a recompute at the end write the same rollup, so they conflict and
+    one is retried on a snapshot that holds the other's facts."""
     deferred: set[Bucket] = set()
     token = _deferred.set(deferred)
     try:
