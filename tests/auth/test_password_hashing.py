@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
 from apps.auth.passwords import hash_password, verify_password
+from tests.support.platform import ADMIN_EMAIL, Platform
 
 BUFFER_MIB = 19
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +62,42 @@ def test_a_burst_of_hashes_leaves_no_buffer_resident_and_holds_at_most_two() -> 
     # peak at 114 MiB above the start.
     peak = figures["after"]["VmHWM"] - figures["before"]["VmRSS"]
     assert peak < 3 * BUFFER_MIB, figures
+
+
+def _resident_mib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_a_running_auth_gives_back_the_buffers_of_a_burst_of_logins(
+    auth_platform: Platform,
+) -> None:
+    """The service as `python -m apps.auth` runs it: without the kit's set-up at start
+    (apps/kit/server.py), each thread that hashed keeps its 19 MiB buffer resident."""
+    process = auth_platform.spawn(
+        "auth",
+        MONGO_DATABASE=auth_platform.stack.database(f"auth_memory_{secrets.token_hex(3)}"),
+        # Attempts in flight count against the limit until they succeed (ADR 0005).
+        LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS="100",
+    )
+    assert process.pid is not None
+    credentials = {"email": ADMIN_EMAIL, "password": auth_platform.admin_password}
+
+    def login() -> int:
+        with httpx.Client(base_url=process.url, timeout=60.0) as http:
+            return http.post("/v1/auth/login", json=credentials).status_code
+
+    try:
+        assert login() == 200  # the first request's own allocations, and one hash
+        before = _resident_mib(process.pid)
+        with ThreadPoolExecutor(12) as clients:
+            answers = list(clients.map(lambda _: login(), range(12)))
+        assert answers == [200] * 12
+        assert _resident_mib(process.pid) - before < BUFFER_MIB // 2
+    finally:
+        process.stop()
 
 
 async def test_a_hash_leaves_the_event_loop_free_for_other_requests() -> None:
