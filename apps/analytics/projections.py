@@ -18,7 +18,7 @@ from apps.analytics.models import (
     PurchaseOrderFact,
     ReceiptCost,
 )
-from apps.analytics.sales_days import day_order, update_rollups
+from apps.analytics.sales_days import order_in_rollup, update_rollups
 from apps.kit.events import Event
 
 Session = AsyncClientSession | None
@@ -100,7 +100,7 @@ async def apply_order_event(event: Event, session: Session) -> None:
         "status_rank": rank,
     }
     fact = await OrderFact.get(str(data["order_id"]), session=session)
-    before = None if fact is None else day_order(fact)
+    before = None if fact is None else order_in_rollup(fact)
     if fact is None:
         fact = OrderFact(id=str(data["order_id"]), **snapshot, stages={stage: at})
     else:
@@ -109,7 +109,7 @@ async def apply_order_event(event: Event, session: Session) -> None:
         known = fact.stages.get(stage)
         fact.stages[stage] = at if known is None else min(known, at)
     await _save(fact, session)
-    await update_rollups(before, day_order(fact), session)
+    await update_rollups(before, order_in_rollup(fact), session)
 
 
 async def apply_inventory_event(event: Event, session: Session) -> None:

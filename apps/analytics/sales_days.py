@@ -51,23 +51,18 @@ class _DayOrder:
 
 
 @dataclass(frozen=True)
-class DayOrder:
-    """An order fact as its rollup sees it, taken before the fact changes."""
+class OrderInRollup:
+    """An order fact as its day's rollup sees it: a copy, so that it can be taken
+    before the fact changes."""
 
     bucket: Bucket
     order: _DayOrder
 
 
-def day_order(fact: OrderFact) -> DayOrder:
-    return DayOrder(
-        bucket_of(fact),
-        _DayOrder(
-            fact.id,
-            fact.distributor_name,
-            dict(fact.stages),
-            [{name: line.get(name) for name in _LINE_FIELDS} for line in fact.lines],
-        ),
-    )
+def order_in_rollup(fact: OrderFact) -> OrderInRollup:
+    lines = [{name: line.get(name) for name in _LINE_FIELDS} for line in fact.lines]
+    order = _DayOrder(fact.id, fact.distributor_name, dict(fact.stages), lines)
+    return OrderInRollup(bucket_of(fact), order)
 
 
 def is_sale(order: _DayOrder) -> bool:
@@ -153,11 +148,13 @@ class _Recompute(Exception):
     whose contribution leaves it, or the rollup does not hold that contribution."""
 
 
+# `_add` and `_remove` change the rollup they are given (read for this change alone, and
+# dropped when the change raises `_Recompute`).
 def _add(rollup: SalesDay | None, part: SalesDay) -> SalesDay:
     """The rollup with one order's contribution (`summarise` of it alone) added."""
     if rollup is None:
         return part
-    total: SalesDay = rollup.model_copy(deep=True)
+    total = rollup
     if part.first_order_id < total.first_order_id:
         total.first_order_id, total.distributor_name = part.first_order_id, part.distributor_name
     total.orders += part.orders
@@ -168,12 +165,12 @@ def _add(rollup: SalesDay | None, part: SalesDay) -> SalesDay:
         if entry.category in categories:
             categories[entry.category].orders += entry.orders
         else:
-            categories[entry.category] = entry.model_copy()
+            categories[entry.category] = entry
     lines = {(line.sku, line.category): line for line in total.lines}
     for line in part.lines:
         found = lines.get((line.sku, line.category))
         if found is None:
-            lines[(line.sku, line.category)] = line.model_copy()
+            lines[(line.sku, line.category)] = line
             continue
         found.orders += line.orders
         found.units += line.units
@@ -191,7 +188,7 @@ def _remove(rollup: SalesDay, part: SalesDay) -> SalesDay | None:
     order_id = part.first_order_id
     if rollup.first_order_id == order_id and rollup.stages.get("placed", 0) > 1:
         raise _Recompute
-    total: SalesDay = rollup.model_copy(deep=True)
+    total = rollup
     total.orders -= part.orders
     categories = {entry.category: entry for entry in total.categories}
     lines = {(line.sku, line.category): line for line in total.lines}
@@ -269,9 +266,13 @@ async def recompute(buckets: Iterable[Bucket], session: Session) -> None:
 _deferred: ContextVar[set[Bucket] | None] = ContextVar("deferred_rollups", default=None)
 
 
-async def update_rollups(before: DayOrder | None, after: DayOrder, session: Session) -> None:
+async def update_rollups(
+    before: OrderInRollup | None, after: OrderInRollup, session: Session
+) -> None:
     """The projection's call, once the fact is saved: the order's contribution moves
     from what it was to what it is now, or its days wait for `deferred_rollups`."""
+    if before == after:
+        return  # an event that changed nothing the rollup holds (a duplicate)
     deferred = _deferred.get()
     if deferred is not None:
         deferred.update({after.bucket} | ({before.bucket} if before else set()))
