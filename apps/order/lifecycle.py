@@ -38,7 +38,7 @@ async def order_page(
     for bound, operator in ((placed_from, "$gte"), (placed_to, "$lt")):
         if bound is not None:
             query.setdefault("placed_at", {})[operator] = bound
-    return await keyset_page(Order, query, limit, cursor, newest_first=True)
+    return await keyset_page(Order, query, limit, cursor, newest_first=True, id_prefix="ord")
 
 
 async def readable_order(order_id: str, principal: Principal) -> Order:

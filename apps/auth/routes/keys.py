@@ -52,7 +52,9 @@ async def audit_trail(
         query["action"] = action
     if subject:
         query["subject"] = subject
-    entries, next_cursor = await keyset_page(AuditEntry, query, limit, cursor, newest_first=True)
+    entries, next_cursor = await keyset_page(
+        AuditEntry, query, limit, cursor, newest_first=True, id_prefix="aud"
+    )
     return Page[AuditOut](
         items=[AuditOut.model_validate(e) for e in entries], next_cursor=next_cursor
     )
