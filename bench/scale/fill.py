@@ -108,20 +108,33 @@ class Shop:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Order k of the run is placed at start + k * step: the largest size of the
-    run spans HISTORY and ends about now."""
+    """Where order k of a run is placed in the HISTORY that ends about now: at the
+    fraction of the span that k's bits read backwards give (the van der Corput
+    sequence). The first n orders of a run cover the whole span evenly whatever n,
+    so a larger size means busier days, not more of them: a report over the days is
+    measured over the same days at every size."""
 
     start: datetime
-    step: timedelta
+    span: timedelta
 
     @classmethod
-    def for_orders(cls, largest: int) -> Timeline:
+    def ending_now(cls) -> Timeline:
         now = utcnow().replace(microsecond=0)
-        return cls(now - HISTORY, HISTORY / max(1, largest))
+        return cls(now - HISTORY, HISTORY)
 
     def at(self, k: int) -> datetime:
-        moment = self.start + self.step * k
+        moment = self.start + self.span * _spread(k)
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _spread(k: int) -> float:
+    """k's binary digits mirrored about the point: 1 -> 0.5, 2 -> 0.25, 3 -> 0.75."""
+    fraction, weight = 0.0, 0.5
+    while k:
+        fraction += weight * (k & 1)
+        k >>= 1
+        weight /= 2
+    return fraction
 
 
 def encoded(document: Document, *, check: bool = False) -> Stored:

@@ -163,7 +163,7 @@ async def scale_for(platform: Platform, plan: Plan) -> Scale:
         AsyncMongoClient(platform.mongo_url, tz_aware=True),
         platform.prefix,
         platform.shop(client),
-        Timeline.for_orders(plan.sizes[-1]),
+        Timeline.ending_now(),
     )
     await filler.bind()
     setup = platform.setup

@@ -1,0 +1,25 @@
+"""The scale phase's timeline: the first orders of any run cover the same days as
+all of them, so growing from 1k to 100k orders makes the days busier, not more."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bench.scale.fill import HISTORY, Timeline
+
+
+@pytest.mark.parametrize("first", [1_000, 10_000])
+def test_the_first_orders_of_a_run_cover_every_day_evenly(first: int) -> None:
+    timeline = Timeline.ending_now()
+    moments = [timeline.at(k) for k in range(first)]
+    assert all(timeline.start <= at < timeline.start + HISTORY for at in moments)
+    days = Counter(int((at - timeline.start) / (HISTORY / 6)) for at in moments)
+    assert sorted(days) == list(range(6))
+    assert max(days.values()) - min(days.values()) <= first // 100
+
+
+def test_every_order_has_its_own_moment() -> None:
+    timeline = Timeline.ending_now()
+    assert len({timeline.at(k) for k in range(100_000)}) == 100_000
