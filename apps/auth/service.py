@@ -51,7 +51,7 @@ class AuthParts:
         )
 
 
-def _parts(request: Request) -> AuthParts:
+async def _parts(request: Request) -> AuthParts:
     parts: AuthParts = request.app.state.auth
     return parts
 

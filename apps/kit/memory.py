@@ -2,7 +2,7 @@
 
 glibc serves an allocation above its mmap threshold from a mapping of its own and
 unmaps it on free, but it also raises the threshold to the size of every such block
-freed. After the first argon2 hash (a 19 MiB buffer), later ones come from a heap
+freed. After the first argon2 hash (a 12 MiB buffer), later ones come from a heap
 arena and stay resident once freed: one buffer for every thread that ever hashed.
 Fixing the threshold at glibc's default keeps every large buffer in its own mapping."""
 

@@ -1,4 +1,4 @@
-"""Password hashing in a service process: argon2id's 19 MiB buffers go back to the
+"""Password hashing in a service process: argon2id's 12 MiB buffers go back to the
 system once a hash is done, no more than two are held at a time, and a hash never
 holds the event loop (a burst of logins must not stall auth's other requests)."""
 
@@ -11,13 +11,17 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+from argon2 import PasswordHasher
+from pymongo import MongoClient
 
-from apps.auth.passwords import hash_password, verify_password
+from apps.auth.passwords import hash_password, needs_rehash, verify_password
+from apps.devstack.processes import ServiceProcess
 from tests.support.platform import ADMIN_EMAIL, Platform
 
-BUFFER_MIB = 19
+BUFFER_MIB = 12
 ROOT = Path(__file__).resolve().parents[2]
 
 # A fresh process set up as the kit sets up every service (apps/kit/server.py), then
@@ -27,7 +31,7 @@ import asyncio, json
 from apps.kit.memory import return_large_buffers
 
 return_large_buffers()
-from apps.auth.passwords import hash_password, verify_password
+from apps.auth.passwords import hash_password, needs_rehash, verify_password
 
 
 def memory():
@@ -59,7 +63,7 @@ def test_a_burst_of_hashes_leaves_no_buffer_resident_and_holds_at_most_two() -> 
     retained = figures["after"]["VmRSS"] - figures["before"]["VmRSS"]
     assert retained < BUFFER_MIB // 2, figures
     # At most two buffers at a time: the six worker threads hashing at once would
-    # peak at 114 MiB above the start.
+    # peak at six buffers above the start.
     peak = figures["after"]["VmHWM"] - figures["before"]["VmRSS"]
     assert peak < 3 * BUFFER_MIB, figures
 
@@ -71,17 +75,21 @@ def _resident_mib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
+def _spawn_auth(platform: Platform) -> ServiceProcess:
+    return platform.spawn(
+        "auth",
+        MONGO_DATABASE=platform.stack.database(f"auth_memory_{secrets.token_hex(3)}"),
+        # Attempts in flight count against the limit until they succeed (ADR 0005).
+        LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS="100",
+    )
+
+
 def test_a_running_auth_gives_back_the_buffers_of_a_burst_of_logins(
     auth_platform: Platform,
 ) -> None:
     """The service as `python -m apps.auth` runs it: without the kit's set-up at start
-    (apps/kit/server.py), each thread that hashed keeps its 19 MiB buffer resident."""
-    process = auth_platform.spawn(
-        "auth",
-        MONGO_DATABASE=auth_platform.stack.database(f"auth_memory_{secrets.token_hex(3)}"),
-        # Attempts in flight count against the limit until they succeed (ADR 0005).
-        LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS="100",
-    )
+    (apps/kit/server.py), each thread that hashed keeps its buffer resident."""
+    process = _spawn_auth(auth_platform)
     assert process.pid is not None
     credentials = {"email": ADMIN_EMAIL, "password": auth_platform.admin_password}
 
@@ -98,6 +106,46 @@ def test_a_running_auth_gives_back_the_buffers_of_a_burst_of_logins(
         assert _resident_mib(process.pid) - before < BUFFER_MIB // 2
     finally:
         process.stop()
+
+
+def test_serving_auth_starts_no_worker_threads_of_the_framework(auth_platform: Platform) -> None:
+    """A plain-function route or dependency runs on a worker thread, and the first one
+    cost 6 MiB for good (anyio's thread machinery and the thread): the scrape of
+    /metrics did, and so did every auth route (its `Auth` dependency)."""
+    process = _spawn_auth(auth_platform)
+    assert process.pid is not None
+    try:
+        with httpx.Client(base_url=process.url, timeout=60.0) as http:
+            before = _resident_mib(process.pid)
+            assert http.get("/metrics", headers={"Accept-Encoding": "gzip"}).status_code == 200
+            assert http.get("/.well-known/jwks.json").status_code == 200
+            wrong = {"email": ADMIN_EMAIL, "password": "not the password at all"}
+            assert http.post("/v1/auth/login", json=wrong).status_code == 401
+            right = {"email": ADMIN_EMAIL, "password": auth_platform.admin_password}
+            assert http.post("/v1/auth/login", json=right).status_code == 200
+            grown = _resident_mib(process.pid) - before
+        assert grown < 3, f"{grown} MiB more resident after four requests"
+    finally:
+        process.stop()
+
+
+def test_a_password_hashed_with_other_settings_is_hashed_again_at_login(
+    auth_platform: Platform, mongo_url: str
+) -> None:
+    """Hashes made before ADR 0026 (19 MiB, 2 passes) still log in, and the login
+    stores the password's hash with today's settings."""
+    user = auth_platform.create_user("sales")
+    earlier = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+    with MongoClient[dict[str, Any]](mongo_url) as client:
+        users = client[auth_platform.stack.database("auth")]["users"]
+        users.update_one(
+            {"_id": user["id"]}, {"$set": {"password_hash": earlier.hash(user["password"])}}
+        )
+        auth_platform.login(user["email"], user["password"])
+        stored = users.find_one({"_id": user["id"]})
+    assert stored is not None
+    assert "$m=12288,t=3,p=1$" in stored["password_hash"]
+    assert not needs_rehash(stored["password_hash"])
 
 
 async def test_a_hash_leaves_the_event_loop_free_for_other_requests() -> None:
