@@ -11,8 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from apps.analytics.metrics import EXPORTS
-from apps.analytics.queries import Format
-from apps.analytics.reports import REPORTS
+from apps.analytics.queries import PAGE_MAX, Format, Paged, ReportQuery
+from apps.analytics.reports import REPORTS, Report, ReportFunction
 from apps.analytics.schemas import ExportRequest, ExportResult
 from apps.analytics.settings import AnalyticsSettings
 from apps.kit.ids import new_id
@@ -64,12 +64,24 @@ async def store(
     return StoredObject(settings.export_bucket, key, content_type, len(body))
 
 
+async def every_page(produce: ReportFunction, query: ReportQuery) -> Report:
+    """The whole report: a paged one's pages, one after another, as one."""
+    report = await produce(query)
+    rows = list(report.rows)
+    while report.next_cursor is not None:
+        report = await produce(query.model_copy(update={"cursor": report.next_cursor}))
+        rows += report.rows
+    return report.model_copy(update={"rows": rows})
+
+
 async def export(settings: AnalyticsSettings, request: ExportRequest) -> ExportResult:
-    """Produce the report with the request's filters and store it under
+    """Produce the whole report with the request's filters and store it under
     `<EXPORT_PREFIX>/<report>/<yyyy/mm/dd/HHMMSS>-<id>.<format>`."""
     query_type, produce = REPORTS[request.report]
+    # A paged report is read in the largest pages unless the filters set the size.
+    defaults = {"limit": PAGE_MAX} if issubclass(query_type, Paged) else {}
     try:
-        query = query_type.model_validate(request.filters)
+        query = query_type.model_validate({**defaults, **request.filters})
     except ValidationError as error:
         raise UnprocessableContent(
             "The report filters are not valid.",
@@ -78,7 +90,7 @@ async def export(settings: AnalyticsSettings, request: ExportRequest) -> ExportR
                 [{**e, "loc": ("body", "filters", *e["loc"])} for e in error.errors()]
             ),
         ) from None
-    report = await produce(query)
+    report = await every_page(produce, query)
     stamp = datetime.now(UTC).strftime("%Y/%m/%d/%H%M%S")
     extension = request.format.value
     key = f"{settings.export_prefix}/{request.report}/{stamp}-{new_id('exp')}.{extension}"

@@ -38,6 +38,15 @@ class OrderFact(KeyedDocument):
         indexes = [
             IndexModel([("placed_at", pymongo.ASCENDING)]),
             IndexModel([("distributor_id", pymongo.ASCENDING), ("placed_at", pymongo.ASCENDING)]),
+            # The purchase history's pages: a distributor's orders by _id from a cursor,
+            # the placed_at window checked in the index (equality, sort, range).
+            IndexModel(
+                [
+                    ("distributor_id", pymongo.ASCENDING),
+                    ("_id", pymongo.ASCENDING),
+                    ("placed_at", pymongo.ASCENDING),
+                ]
+            ),
         ]
 
 

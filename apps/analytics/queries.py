@@ -10,12 +10,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from apps.kit.bounds import Day
+from apps.kit.pagination import CURSOR_DESCRIPTION, CURSOR_MAX_LENGTH
 from apps.kit.schemas import Sku
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 UpperCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=64)
 ]
+PAGE_MAX = 1000
 
 
 class Format(StrEnum):
@@ -107,5 +109,14 @@ class ProcurementQuery(DateRange):
     supplier_id: Code | None = None
 
 
-class PurchaseHistoryQuery(DateRange):
+class Paged(ReportQuery):
+    """A report answered a page at a time, newest first (apps/kit/listing.py)."""
+
+    limit: int = Field(default=100, ge=1, le=PAGE_MAX, description="Rows per page.")
+    cursor: str | None = Field(
+        default=None, max_length=CURSOR_MAX_LENGTH, description=CURSOR_DESCRIPTION
+    )
+
+
+class PurchaseHistoryQuery(DateRange, Paged):
     distributor_id: Code | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from apps.analytics.queries import Format
 from apps.analytics.reports import REPORTS
@@ -38,6 +38,13 @@ class ExportRequest(RequestModel):
     filters: dict[Annotated[str, Field(max_length=40)], FilterValue] = Field(
         default_factory=dict, max_length=20
     )
+
+    @field_validator("filters")
+    @classmethod
+    def _no_cursor(cls, filters: dict[str, str | int]) -> dict[str, str | int]:
+        if "cursor" in filters:
+            raise ValueError("an export has every page: its filters take no cursor")
+        return filters
 
 
 class ExportResult(ResponseModel):

@@ -31,7 +31,10 @@ def created_at(an_id: str) -> datetime | None:
     made = _MADE_HERE.match(an_id)
     if made is None:
         return None
-    return datetime.fromtimestamp(int(made.group(1), 16) / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(int(made.group(1), 16) / 1000, UTC)
+    except (OverflowError, ValueError, OSError):  # past year 9999: not one new_id made
+        return None
 
 
 def _millis(at: datetime) -> int:

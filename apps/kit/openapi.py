@@ -105,6 +105,19 @@ def _walk(dependant: Dependant, depth: int = 0) -> Iterable[tuple[Dependant, int
         yield from _walk(sub, depth + 1)
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters' names, a pydantic model's fields (`Annotated[Model,
+    Query()]`) included."""
+    names = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names |= {info.alias or name for name, info in model.model_fields.items()}
+        else:
+            names.add(param.alias)
+    return names
+
+
 def derived_problems(route: APIRoute) -> list[ProblemError]:
     """The problems every route of this shape can answer, from what it declares."""
     tree = list(_walk(route.dependant))
@@ -117,7 +130,7 @@ def derived_problems(route: APIRoute) -> list[ProblemError]:
     errors: list[ProblemError] = []
     if has_body:
         errors.append(BadRequest("The request body is not valid JSON.", slug="malformed-json"))
-    if any(param.alias == "cursor" for param in query):
+    if any("cursor" in _query_names(dependant) for dependant, _ in tree):
         errors.append(BadRequest("The cursor is not valid.", slug="bad-cursor"))
     # depth 1: a route parameter; deeper: under a role, scope or ownership check.
     depths = [depth for dependant, depth in tree if dependant.call is authenticated]

@@ -13,10 +13,10 @@ from apps.kit.problems import BadRequest
 
 ItemT = TypeVar("ItemT")
 
+CURSOR_MAX_LENGTH = 512
+CURSOR_DESCRIPTION = "`next_cursor` of the previous page."
 PageLimit = Annotated[int, Query(ge=1, le=200, description="Items per page.")]
-Cursor = Annotated[
-    str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
-]
+Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_DESCRIPTION)]
 
 
 class Page(BaseModel, Generic[ItemT]):

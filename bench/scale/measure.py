@@ -146,7 +146,7 @@ def read_kinds(
 ) -> list[Kind]:
     """Every read measured: an order, a page of orders, stock levels, each report
     with its default filters (the whole history) as the admin, and the purchase
-    history as the distributor (its own orders)."""
+    history as the distributor (the first page of its own orders, the default size)."""
 
     def get(url: str, headers: dict[str, str]) -> Send:
         async def send(http: httpx.AsyncClient) -> httpx.Response:
@@ -160,6 +160,7 @@ def read_kinds(
         Kind("stock levels", get(f"{inventory_url}/v1/stock?limit={PAGE}", admin)),
     ]
     for report in REPORTS:
+        # The purchase history is paged: this measures its first page.
         who = shopper.headers if report == "purchase-history" else admin
         kinds.append(Kind(f"report {report}", get(f"{analytics_url}/v1/reports/{report}", who)))
     return kinds

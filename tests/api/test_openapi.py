@@ -146,6 +146,7 @@ def examples_of(operation: dict[str, Any], status: str) -> set[str]:
         ("procurement", "post", "/v1/purchase-orders/{po_id}/submit", "409", "concurrent-update"),
         ("procurement", "post", "/v1/purchase-orders/{po_id}/receipts", "409", "over-receipt"),
         ("analytics", "post", "/v1/exports", "503", "exports-not-configured"),
+        ("analytics", "get", "/v1/reports/purchase-history", "400", "bad-cursor"),
     ],
 )  # fmt: skip
 def test_operation_declares_its_specific_problems(

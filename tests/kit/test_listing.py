@@ -67,6 +67,7 @@ def test_ids_tell_their_time_and_floors_divide_them() -> None:
     assert id_floor("ent", at) <= made < id_floor("ent", at + timedelta(milliseconds=1))
     assert len(id_floor("ent", at)) == len(made)
     assert created_at("DIST-042") is None
+    assert created_at("ent_" + "f" * 32) is None  # past year 9999
 
 
 SHAPES = {

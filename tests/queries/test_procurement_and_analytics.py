@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from tests.analytics.conftest import start_full_platform
 from tests.procurement.support import (
@@ -195,15 +196,31 @@ def _stock_changes(platform: Platform, buying: Buying) -> str:
     return distributor
 
 
-def _report(platform: Platform, name: str, **params: Any) -> list[dict[str, Any]]:
+def _answer(platform: Platform, name: str, **params: Any) -> dict[str, Any]:
     response = platform.http.get(
         platform.url("analytics", f"/v1/reports/{name}"),
         params=params,
         headers=platform.as_role("analyst"),
     )
     assert response.status_code == 200, response.text
-    rows: list[dict[str, Any]] = response.json()["rows"]
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _report(platform: Platform, name: str, **params: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = _answer(platform, name, **params)["rows"]
     return rows
+
+
+def _history_pages(platform: Platform, distributor: str, **window: str) -> None:
+    """The distributor's two orders a page at a time: the second page reads from a cursor."""
+    first = _answer(platform, "purchase-history", distributor_id=distributor, limit=1, **window)
+    cursor = first["next_cursor"]
+    assert cursor is not None
+    last = _answer(
+        platform, "purchase-history", distributor_id=distributor, limit=1, cursor=cursor, **window
+    )
+    assert last["next_cursor"] is None
 
 
 def _caught_up(platform: Platform, buying: Buying, distributor: str) -> None:
@@ -236,6 +253,8 @@ def _reports(platform: Platform, buying: Buying, distributor: str) -> None:
     _report(platform, "procurement-spend", supplier_id=buying.main)
     _report(platform, "supplier-lead-time", supplier_id=buying.main, **window)
     _report(platform, "purchase-history", distributor_id=distributor)
+    _history_pages(platform, distributor)
+    _history_pages(platform, distributor, **window)
     for name in STOCK_REPORTS:
         for as_of in (None, today, today - timedelta(days=1)):
             at = {"as_of": as_of.isoformat()} if as_of else {}
@@ -277,3 +296,24 @@ def test_every_query_of_procurement_and_analytics_uses_an_index(
         for line in unindexed_reads(database, READ_WHOLE[name])
     ]
     assert missing == [], "queries without an index:\n" + "\n".join(missing)
+    page_indexes = _page_indexes(databases["analytics"])
+    assert page_indexes
+    assert {tuple(keys) for keys in page_indexes} == {("distributor_id", "_id", "placed_at")}
+
+
+def _index_keys(plan: Mapping[str, Any]) -> list[str]:
+    if plan.get("stage") == "IXSCAN":
+        return list(plan["keyPattern"])
+    return _index_keys(plan["inputStage"]) if "inputStage" in plan else []
+
+
+def _page_indexes(database: Database[Document]) -> list[list[str]]:
+    """The index each distinct read of a distributor's history page after a cursor
+    uses: one led by (distributor_id, _id), so the page starts at the cursor."""
+    pages = [
+        read
+        for read in recorded_reads(database)
+        if read["find"] == "order_facts" and set(read["filter"]) == {"distributor_id", "_id"}
+    ]
+    plans = [database.command("explain", read, verbosity="queryPlanner") for read in pages]
+    return [_index_keys(plan["queryPlanner"]["winningPlan"]) for plan in plans]

@@ -37,6 +37,18 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
 }
+PAGED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        **RESPONSES[200],
+        "headers": {
+            "Link": {
+                "description": 'The next page, `<?...&cursor=...>; rel="next"` (RFC 8288); '
+                "absent on the last page.",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
 
 
 def wants_csv(query: ReportQuery, request: Request) -> bool:
@@ -45,14 +57,21 @@ def wants_csv(query: ReportQuery, request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
+def next_link(report: Report, request: Request) -> dict[str, str]:
+    """RFC 8288 `Link` to the next page: this request's query with the cursor replaced,
+    relative to the URL the client asked for (the gateway adds a path prefix)."""
+    if report.next_cursor is None:
+        return {}
+    query = request.url.include_query_params(cursor=report.next_cursor).query
+    return {"Link": f'<?{query}>; rel="next"'}
+
+
 def render(report: Report, query: ReportQuery, request: Request) -> Response:
+    headers = next_link(report, request)
     if wants_csv(query, request):
-        return Response(
-            report.csv(),
-            media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{report.report}.csv"'},
-        )
-    return JSONResponse(report.model_dump(mode="json"))
+        headers["Content-Disposition"] = f'attachment; filename="{report.report}.csv"'
+        return Response(report.csv(), media_type=CSV_MEDIA_TYPE, headers=headers)
+    return JSONResponse(report.model_dump(mode="json"), headers=headers)
 
 
 @router.get(
@@ -116,13 +135,15 @@ async def supplier_lead_time(
 @router.get(
     "/purchase-history",
     response_model=Report,
-    responses=RESPONSES,
-    summary="A distributor's orders",
+    responses=PAGED_RESPONSES,
+    summary="A distributor's orders, a page at a time",
 )
 async def purchase_history(
     principal: HistoryReader, query: Annotated[PurchaseHistoryQuery, Query()], request: Request
 ) -> Response:
-    """A distributor sees only its own orders, whatever distributor_id it asks for."""
+    """Newest first, `limit` orders a page; the next page is `next_cursor` (and the
+    `Link` header). A distributor sees only its own orders, whatever distributor_id
+    it asks for."""
     own = distributor_scope(principal)
     if own is not None:
         query = query.model_copy(update={"distributor_id": own})
