@@ -434,9 +434,9 @@ async def test_reports_from_known_events(read_models: None) -> None:
         for r in lead
     ] == [("sup_a", 1, 0, 9.0, 1), ("sup_b", 0, 1, None, 0)]
     history = reports[("purchase-history", str(PurchaseHistoryQuery(distributor_id="dst_a")))].rows
-    assert [(r["number"], r["status"]) for r in history] == [
-        ("SO-2026-000001", "DELIVERED"),
+    assert [(r["number"], r["status"]) for r in history] == [  # newest first
         ("SO-2026-000003", "REJECTED"),
+        ("SO-2026-000001", "DELIVERED"),
     ]
 
 
