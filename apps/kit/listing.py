@@ -21,7 +21,7 @@ DocumentT = TypeVar("DocumentT", bound=Document)
 
 FIRST_WINDOW = timedelta(hours=1)
 WIDENING = 4  # each window reaches this many times further back than the last
-WINDOWS = 6  # 1 hour back, then 4, 16, 64, 256 and 1,024 hours; then the rest at once
+WINDOWS = 8  # 1 hour back at least, then 4, 16 ... 16,384 hours (two years); then the rest
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -40,30 +40,45 @@ async def keyset_page(
     position = decode_cursor(cursor)
     after = str(position.get("id")) if position is not None else None
     top = created_at(after) if after is not None else utcnow()
+    windowed = newest_first and id_prefix is not None and top is not None
     found: list[DocumentT]
-    if newest_first and id_prefix is not None and top is not None:
-        windows = _Windows(document_type, query, id_prefix, top, after)
+    if windowed and id_prefix is not None and top is not None:
+        windows = _Windows(document_type, query, id_prefix, _anchor(position, top), after)
         found = await windows.read(limit + 1, _reach_hint(position))
     else:
         bound = {} if after is None else {"_id": {"$lt" if newest_first else "$gt": after}}
         found = await _read(document_type, {**query, **bound}, limit + 1, newest_first)
-    more = len(found) > limit
-    found = found[:limit]
-    if not (more and found):
+    if len(found) <= limit:
         return found, None
-    following: dict[str, Any] = {"id": found[-1].id}
-    if newest_first and id_prefix is not None and top is not None:
-        # The next page starts with the window this page needed.
-        reached = created_at(str(found[-1].id))
-        if reached is not None:
-            following["reach"] = max(1.0, (top - reached).total_seconds() * 1.5)
-    return found, encode_cursor(following)
+    page, ahead = found[:limit], found[limit]
+    following: dict[str, Any] = {"id": page[-1].id}
+    if windowed:
+        # The next page's windows start at the entry this one looked ahead to (nothing
+        # lies between), and the first is as long as this page's entries spanned.
+        following["next"] = ahead.id
+        newest, oldest = created_at(str(page[0].id)), created_at(str(page[-1].id))
+        if newest is not None and oldest is not None:
+            following["reach"] = (newest - oldest).total_seconds() * 1.5
+    return page, encode_cursor(following)
+
+
+def _anchor(position: dict[str, Any] | None, top: datetime) -> datetime:
+    """Where a page's windows reach back from: the entry the previous page looked
+    ahead to, or else the cursor's own entry (or now). The first window still reaches
+    up to the cursor, so an anchor set further back hides nothing; it only costs."""
+    ahead = position.get("next") if position is not None else None
+    at = created_at(ahead) if isinstance(ahead, str) else None
+    if at is None or at > top:
+        return top
+    return at + timedelta(milliseconds=1)
 
 
 def _reach_hint(position: dict[str, Any] | None) -> timedelta:
     reach = position.get("reach") if position is not None else None
-    if isinstance(reach, int | float) and 1 <= reach <= 10 * 365 * 86_400:
-        return timedelta(seconds=reach)
+    # Never under the first window: a page after a burst of orders, whose own reach was
+    # seconds, would otherwise run out of windows before the gap behind the burst.
+    if isinstance(reach, int | float) and 0 < reach <= 10 * 365 * 86_400:
+        return max(FIRST_WINDOW, timedelta(seconds=reach))
     return FIRST_WINDOW
 
 

@@ -108,23 +108,37 @@ class Shop:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Where order k of a run is placed in the HISTORY that ends about now: at the
-    fraction of the span that k's bits read backwards give (the van der Corput
-    sequence). The first n orders of a run cover the whole span evenly whatever n,
-    so a larger size means busier days, not more of them: a report over the days is
-    measured over the same days at every size."""
+    """Where order k of a run is placed in the HISTORY that ends about now. Orders go
+    round robin over `lanes` distributors; a distributor's m-th order is placed at the
+    fraction of the span that m's bits read backwards give (the van der Corput
+    sequence), each lane's sequence shifted round the span by a multiple of the
+    golden ratio's fraction (the lanes spread evenly, and no two orders meet).
+
+    The first n orders of a run cover the whole span evenly whatever n, and so do
+    each distributor's: a larger size means busier days, not more of them, and a
+    report over the days is measured over the same days at every size. (Spreading k
+    itself would not do: every fourth k falls in the first quarter of the span, and
+    with 20 lanes those are whole distributors.)"""
 
     start: datetime
     span: timedelta
+    lanes: int
 
     @classmethod
-    def ending_now(cls) -> Timeline:
+    def ending_now(cls, lanes: int) -> Timeline:
         now = utcnow().replace(microsecond=0)
-        return cls(now - HISTORY, HISTORY)
+        return cls(now - HISTORY, HISTORY, max(1, lanes))
+
+    def lane(self, k: int) -> int:
+        return k % self.lanes
 
     def at(self, k: int) -> datetime:
-        moment = self.start + self.span * _spread(k)
+        nth, lane = divmod(k, self.lanes)
+        moment = self.start + self.span * ((_spread(nth) + lane * _GOLDEN) % 1.0)
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+_GOLDEN = (5**0.5 - 1) / 2
 
 
 def _spread(k: int) -> float:
@@ -314,7 +328,7 @@ class Filler:
         """Order k of the timeline and everything it leaves behind, added to the
         batch; `seqs` are the sequence numbers of its first order and inventory events."""
         order_seq, inventory_seq = seqs
-        customer = self.shop.customers[k % len(self.shop.customers)]
+        customer = self.shop.customers[self.timeline.lane(k)]
         requested = order_lines(self._rng, sorted(self.shop.catalog))
         placed_at = self.timeline.at(k)
         lines = price_lines(requested, self.shop.catalog)

@@ -159,11 +159,12 @@ def print_size(result: dict[str, Any]) -> None:
 async def scale_for(platform: Platform, plan: Plan) -> Scale:
     """The run's fill (its models bound) and measured distributor on a running platform."""
     client: MongoClient[dict[str, Any]] = MongoClient(platform.mongo_url, tz_aware=True)
+    shop = platform.shop(client)
     filler = Filler(
         AsyncMongoClient(platform.mongo_url, tz_aware=True),
         platform.prefix,
-        platform.shop(client),
-        Timeline.ending_now(),
+        shop,
+        Timeline.ending_now(lanes=len(shop.customers)),
     )
     await filler.bind()
     setup = platform.setup

@@ -98,6 +98,40 @@ async def test_an_id_from_a_clock_ahead_still_lists_first() -> None:
     assert await _walk(2) == stored
 
 
+async def _ranges_read(mongo_url: str, database: str, limit: int) -> list[int]:
+    """Walk every page: per page, the entries in the ranges its reads covered."""
+    covered: list[int] = []
+    cursor: str | None = None
+    with MongoClient[Document](mongo_url) as sync:
+        entries = sync[database]["entries"]
+        while True:
+            with profiled([sync[database]]):
+                _, cursor = await keyset_page(
+                    Entry, {"owner": "a"}, limit, cursor, newest_first=True, id_prefix="ent"
+                )
+            reads = sync[database]["system.profile"].find({"command.find": "entries"})
+            covered.append(sum(entries.count_documents(op["command"]["filter"]) for op in reads))
+            if cursor is None:
+                return covered
+
+
+async def test_a_page_after_a_burst_reads_across_a_long_gap_in_windows(
+    database: str, mongo_url: str
+) -> None:
+    """A burst of 100 entries in the last two minutes, and 900 over ten days a year
+    before: the page after the burst reached back seconds, and the pages after it must
+    still find the old entries in windows, not each in one read of everything older."""
+    now = utcnow()
+    await _store([now - timedelta(seconds=1.2 * k) for k in range(100)])
+    await _store([now - timedelta(days=365, minutes=16 * k) for k in range(900)])
+    covered = await _ranges_read(mongo_url, database, limit=20)
+    assert len(covered) == 50
+    # The page that crosses the gap reads the window that lands past it; every other
+    # page, a few pages' worth.
+    crossing = covered.index(max(covered))
+    assert all(pages <= 10 * 20 for pages in covered[:crossing] + covered[crossing + 1 :]), covered
+
+
 async def test_a_page_reads_ranges_of_about_a_page_however_long_the_history(
     database: str, mongo_url: str
 ) -> None:
