@@ -719,3 +719,21 @@ async def test_an_order_event_reads_none_of_its_days_other_orders(
     rollup = await SalesDay.find_one()
     assert rollup is not None
     assert (rollup.stages, rollup.orders) == ({"placed": 41, "cancelled": 1, "confirmed": 1}, 0)
+
+
+async def test_the_funnel_reads_the_stages_of_the_rollups_not_their_lines(
+    read_models: None, mongo_url: str
+) -> None:
+    """The funnel's cost follows the rollups it sums, not the SKUs sold on their days."""
+    await _deliver(random_orders(random.Random(9), 40).events)
+    expected = {day.id: day.stages for day in await SalesDay.find({}).to_list()}
+    database = SalesDay.get_pymongo_collection().database.name
+    sync: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_url) as sync, profiled([sync[database]]):
+        rows = (await funnel_report(FunnelQuery())).rows
+        reads: list[dict[str, Any]] = list(
+            sync[database]["system.profile"].find({"command.find": "sales_days"})
+        )
+    placed = sum(stages.get("placed", 0) for stages in expected.values())
+    assert rows[0] == {"stage": "placed", "orders": placed, "rate": 1.0 if placed else 0.0}
+    assert [read["command"].get("projection") for read in reads] == [{"stages": 1}]
