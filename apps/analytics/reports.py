@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from beanie.odm.queries.find import FindMany
 from pydantic import BaseModel
 
 from apps.analytics.latest import first_of_each
@@ -93,10 +94,14 @@ SALES_COLUMNS = [
 ]
 
 
+def _days(query: DateRange, distributor_id: str | None, region: str | None) -> FindMany[SalesDay]:
+    return SalesDay.find(_match(query, "day", distributor_id, region)).sort("day")
+
+
 async def _sales_days(
     query: DateRange, distributor_id: str | None, region: str | None
 ) -> list[SalesDay]:
-    return await SalesDay.find(_match(query, "day", distributor_id, region)).sort("day").to_list()
+    return await _days(query, distributor_id, region).to_list()
 
 
 def _period(day: datetime, group: SalesGroup) -> str:
@@ -251,8 +256,7 @@ class _DayStages(BaseModel):
 
 
 async def funnel_report(query: FunnelQuery) -> Report:
-    match = _match(query, "day", query.distributor_id, query.region)
-    days = await SalesDay.find(match).sort("day").project(_DayStages).to_list()
+    days = await _days(query, query.distributor_id, query.region).project(_DayStages).to_list()
     reached = {stage: sum(day.stages.get(stage, 0) for day in days) for stage in FUNNEL_STAGES}
     placed = reached["placed"]
     rows = [

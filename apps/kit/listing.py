@@ -40,10 +40,13 @@ async def keyset_page(
     position = decode_cursor(cursor)
     after = str(position.get("id")) if position is not None else None
     top = created_at(after) if after is not None else utcnow()
-    windowed = newest_first and id_prefix is not None and top is not None
+    windows = (
+        _Windows(document_type, query, id_prefix, _anchor(position, top), after)
+        if newest_first and id_prefix is not None and top is not None
+        else None
+    )
     found: list[DocumentT]
-    if windowed and id_prefix is not None and top is not None:
-        windows = _Windows(document_type, query, id_prefix, _anchor(position, top), after)
+    if windows is not None:
         found = await windows.read(limit + 1, _reach_hint(position))
     else:
         bound = {} if after is None else {"_id": {"$lt" if newest_first else "$gt": after}}
@@ -52,7 +55,7 @@ async def keyset_page(
         return found, None
     page, ahead = found[:limit], found[limit]
     following: dict[str, Any] = {"id": page[-1].id}
-    if windowed:
+    if windows is not None:
         # The next page's windows start at the entry this one looked ahead to (nothing
         # lies between), and the first is as long as this page's entries spanned.
         following["next"] = ahead.id
