@@ -63,6 +63,22 @@ class SalesLine(BaseModel):
     tax_paise: int = 0
 
 
+class SalesTotals(BaseModel):
+    """The sums of a day's sales lines, so that a report that needs no line reads none."""
+
+    units: int = 0
+    net_revenue_paise: int = 0
+    tax_paise: int = 0
+
+    @classmethod
+    def of(cls, lines: list[SalesLine]) -> SalesTotals:
+        return cls(
+            units=sum(line.units for line in lines),
+            net_revenue_paise=sum(line.net_revenue_paise for line in lines),
+            tax_paise=sum(line.tax_paise for line in lines),
+        )
+
+
 class CategoryOrders(BaseModel):
     category: str | None
     orders: int  # sales with a line of the category
@@ -82,6 +98,9 @@ class SalesDay(KeyedDocument):
     stages: dict[str, int]  # orders placed, and orders that reached each later stage
     categories: list[CategoryOrders]
     lines: list[SalesLine]
+    # The sums of `lines`; None in a rollup stored before they were kept, until its
+    # next change or a rebuild (the sales report then sums its lines).
+    totals: SalesTotals | None = None
 
     class Settings:
         name = "sales_days"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from beanie.odm.queries.find import FindMany
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from apps.analytics.latest import first_of_each
 from apps.analytics.levels import positions
@@ -21,6 +21,7 @@ from apps.analytics.models import (
     ReceiptCost,
     SalesDay,
     SalesLine,
+    SalesTotals,
 )
 from apps.analytics.queries import (
     DateRange,
@@ -143,13 +144,22 @@ class _SalesRows:
     ) -> None:
         row = self.add(key, label, first_order_id, orders)
         for line in lines:
-            row["units"] += line.units
-            row["net_revenue_paise"] += line.net_revenue_paise
-            row["tax_paise"] += line.tax_paise
-            row["gross_revenue_paise"] += line.net_revenue_paise + line.tax_paise
+            _count(row, line)
+
+    def add_totals(
+        self, key: str, label: str, first_order_id: str, orders: int, totals: SalesTotals
+    ) -> None:
+        _count(self.add(key, label, first_order_id, orders), totals)
 
     def sorted(self) -> list[dict[str, Any]]:
         return [self.rows[key] for key in sorted(self.rows)]
+
+
+def _count(row: dict[str, Any], sums: SalesLine | SalesTotals) -> None:
+    row["units"] += sums.units
+    row["net_revenue_paise"] += sums.net_revenue_paise
+    row["tax_paise"] += sums.tax_paise
+    row["gross_revenue_paise"] += sums.net_revenue_paise + sums.tax_paise
 
 
 def _category_key(category: str | None) -> str:
@@ -165,7 +175,26 @@ def _orders_of(day: SalesDay, lines: list[SalesLine], category: str | None, sku:
     return day.orders
 
 
-def _day_group(day: SalesDay, group: SalesGroup) -> tuple[str, str]:
+class _DaySums(BaseModel):
+    """What the sales report reads of a day's rollup when it needs none of its lines."""
+
+    id: str = Field(alias="_id")
+    day: datetime
+    distributor_id: str
+    distributor_name: str
+    first_order_id: str
+    region: str
+    orders: int
+    totals: SalesTotals | None = None
+
+
+# Groups of whole days: without a category or SKU filter, their rows are the days' sums.
+_WHOLE_DAY_GROUPS = frozenset(
+    {SalesGroup.DAY, SalesGroup.WEEK, SalesGroup.MONTH, SalesGroup.DISTRIBUTOR, SalesGroup.REGION}
+)
+
+
+def _day_group(day: SalesDay | _DaySums, group: SalesGroup) -> tuple[str, str]:
     """The key and label of a group of whole days (a period, a distributor, a region)."""
     if group is SalesGroup.DISTRIBUTOR:
         return day.distributor_id, day.distributor_name
@@ -199,6 +228,8 @@ async def _sales_rows(
     category: str | None,
     sku: str | None,
 ) -> list[dict[str, Any]]:
+    if category is None and sku is None and group in _WHOLE_DAY_GROUPS:
+        return await _sales_rows_of_sums(query, group, distributor_id, region)
     rows = _SalesRows()
     for day in await _sales_days(query, distributor_id, region):
         lines = [
@@ -218,6 +249,27 @@ async def _sales_rows(
             rows.add_lines(
                 key, label, day.first_order_id, _orders_of(day, lines, category, sku), lines
             )
+    return rows.sorted()
+
+
+async def _sales_rows_of_sums(
+    query: DateRange, group: SalesGroup, distributor_id: str | None, region: str | None
+) -> list[dict[str, Any]]:
+    """The rows from the days' sums: the cost follows the days read, not the SKUs
+    sold on them."""
+    days = await _days(query, distributor_id, region).project(_DaySums).to_list()
+    unsummed = [day.id for day in days if day.totals is None]
+    summed_now = {
+        day.id: SalesTotals.of(day.lines)
+        for day in (await SalesDay.find({"_id": {"$in": unsummed}}).to_list() if unsummed else [])
+    }
+    rows = _SalesRows()
+    for day in days:
+        if not day.orders:
+            continue  # no sale that day, so no line either
+        key, label = _day_group(day, group)
+        totals = day.totals or summed_now[day.id]
+        rows.add_totals(key, label, day.first_order_id, day.orders, totals)
     return rows.sorted()
 
 

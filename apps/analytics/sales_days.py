@@ -22,7 +22,7 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from apps.analytics.models import CategoryOrders, OrderFact, SalesDay, SalesLine
+from apps.analytics.models import CategoryOrders, OrderFact, SalesDay, SalesLine, SalesTotals
 from apps.kit.app import AppKit
 from apps.kit.database import in_transaction
 
@@ -131,7 +131,7 @@ def summarise(bucket: Bucket, orders: list[_DayOrder]) -> SalesDay:
         ],
         lines=list(lines.values()),
     )
-    return _in_order(rollup)
+    return _finished(rollup)
 
 
 # Lists in a fixed order, so that a rollup kept by changes and one recomputed are equal.
@@ -180,7 +180,7 @@ def _add(rollup: SalesDay | None, part: SalesDay) -> SalesDay:
             found.first_order_id, found.name = line.first_order_id, line.name
     total.categories = list(categories.values())
     total.lines = list(lines.values())
-    return _in_order(total)
+    return _finished(total)
 
 
 def _remove(rollup: SalesDay, part: SalesDay) -> SalesDay | None:
@@ -215,18 +215,20 @@ def _remove(rollup: SalesDay, part: SalesDay) -> SalesDay | None:
     total.stages = {stage: count for stage, count in total.stages.items() if count}
     total.categories = [entry for entry in categories.values() if entry.orders]
     total.lines = [line for line in lines.values() if line.orders]
-    return _in_order(total)
+    return _finished(total)
 
 
-def _in_order(rollup: SalesDay) -> SalesDay:
-    """Stages, categories and lines in one fixed order, so that a rollup kept by
-    changes and the same rollup recomputed are the same document."""
+def _finished(rollup: SalesDay) -> SalesDay:
+    """Stages, categories and lines in one fixed order, and the totals of the lines,
+    so that a rollup kept by changes and the same rollup recomputed are the same
+    document."""
     rollup.stages = {
         stage: rollup.stages[stage]
         for stage in sorted(rollup.stages, key=lambda stage: (stage != "placed", stage))
     }
     rollup.categories = sorted(rollup.categories, key=lambda e: _category_order(e.category))
     rollup.lines = sorted(rollup.lines, key=lambda line: _line_order((line.sku, line.category)))
+    rollup.totals = SalesTotals.of(rollup.lines)
     return rollup
 
 

@@ -17,7 +17,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient, MongoClient
 
 from apps.analytics.levels import fill_current_levels
-from apps.analytics.models import READ_MODELS, CurrentLevel, OrderFact, SalesDay
+from apps.analytics.models import READ_MODELS, CurrentLevel, OrderFact, SalesDay, SalesTotals
 from apps.analytics.projections import HANDLERS
 from apps.analytics.queries import (
     FunnelQuery,
@@ -574,6 +574,12 @@ def _sales_from_facts(
     return [(*rows[key][:2], len(orders[key]), *rows[key][3:]) for key in sorted(rows)]
 
 
+def _sales_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        row[c] for c in ("group", "label", "orders", "units", "net_revenue_paise", "tax_paise")
+    )
+
+
 def random_orders(rng: random.Random, count: int) -> Feed:
     """Orders of three distributors (one renamed and one moved region midway) over
     six weeks across a month's end, lines of SKUs whose category changes, every path
@@ -626,13 +632,9 @@ async def test_sales_rollups_answer_as_the_orders_do(read_models: None, seed: in
         ]:
             query = SalesQuery(group_by=group, category=category or None, sku=sku)
             rows = (await sales_report(query)).rows
-            assert [
-                tuple(
-                    row[c]
-                    for c in ("group", "label", "orders", "units", "net_revenue_paise", "tax_paise")
-                )
-                for row in rows
-            ] == _sales_from_facts(facts, group, category or None, sku), (group, category, sku)
+            assert [_sales_row(row) for row in rows] == _sales_from_facts(
+                facts, group, category or None, sku
+            ), (group, category, sku)
     # Filters on the days, a distributor, a region.
     window = SalesQuery(
         group_by=SalesGroup.DISTRIBUTOR, from_=date(2026, 5, 1), to=date(2026, 5, 10)
@@ -737,3 +739,50 @@ async def test_the_funnel_reads_the_stages_of_the_rollups_not_their_lines(
     placed = sum(stages.get("placed", 0) for stages in expected.values())
     assert rows[0] == {"stage": "placed", "orders": placed, "rate": 1.0 if placed else 0.0}
     assert [read["command"].get("projection") for read in reads] == [{"stages": 1}]
+
+
+async def test_the_sales_report_of_whole_days_reads_their_sums_not_their_lines(
+    read_models: None, mongo_url: str
+) -> None:
+    """Grouped by period, distributor or region without a category or SKU, its cost
+    follows the rollups it sums, not the SKUs sold on their days."""
+    await _deliver(random_orders(random.Random(10), 60).events)
+    facts = await OrderFact.find({}).to_list()
+    database = SalesDay.get_pymongo_collection().database.name
+    sync: MongoClient[dict[str, Any]]
+    for group in (SalesGroup.WEEK, SalesGroup.DISTRIBUTOR):
+        with MongoClient(mongo_url) as sync, profiled([sync[database]]):
+            rows = (await sales_report(SalesQuery(group_by=group))).rows
+            reads: list[dict[str, Any]] = list(
+                sync[database]["system.profile"].find({"command.find": "sales_days"})
+            )
+        assert [_sales_row(row) for row in rows] == _sales_from_facts(facts, group, None, None)
+        assert len(reads) == 1
+        assert "lines" not in reads[0]["command"]["projection"]
+        assert reads[0]["command"]["projection"]["totals"] == 1
+
+
+async def test_a_rollup_stored_before_its_totals_were_kept_still_counts(
+    read_models: None,
+) -> None:
+    """Its lines are summed when the report reads it, and its next change stores its
+    totals."""
+    events = random_orders(random.Random(11), 40).events
+    await _deliver(events[:-1])
+    rollups = SalesDay.get_pymongo_collection()
+    await rollups.update_many({}, {"$unset": {"totals": ""}})
+    facts = await OrderFact.find({}).to_list()
+    rows = (await sales_report(SalesQuery(group_by=SalesGroup.MONTH))).rows
+    assert [_sales_row(row) for row in rows] == _sales_from_facts(
+        facts, SalesGroup.MONTH, None, None
+    )
+    source, last = events[-1]
+    await HANDLERS[source](last, None)
+    summed = await SalesDay.find({"totals": {"$ne": None}}).to_list()
+    assert len(summed) == 1  # the day of the last event's order
+    assert summed[0].totals == SalesTotals.of(summed[0].lines)
+    facts = await OrderFact.find({}).to_list()
+    rows = (await sales_report(SalesQuery(group_by=SalesGroup.REGION))).rows
+    assert [_sales_row(row) for row in rows] == _sales_from_facts(
+        facts, SalesGroup.REGION, None, None
+    )
