@@ -108,11 +108,13 @@ Hook = Callable[[AppKit], Awaitable[None]]
 
 @dataclass(frozen=True)
 class BackgroundLoop:
-    """Work repeated every `interval_seconds` once the service is ready."""
+    """Work repeated every `interval_seconds` once the service is ready; `prepare`
+    runs once at start-up, with the service's other hooks, before it is ready."""
 
     name: str
     run_once: Hook
     interval_seconds: float
+    prepare: Hook | None = None
 
 
 async def _repeat(kit: AppKit, loop: BackgroundLoop) -> None:
@@ -217,7 +219,8 @@ def create_app(
 
     async def start() -> list[asyncio.Task[None]]:
         await database.connect()
-        await _run_hooks(kit, [*on_ready, _seed_demo_data])
+        preparing = [loop.prepare for loop in loops if loop.prepare is not None]
+        await _run_hooks(kit, [*on_ready, *preparing, _seed_demo_data])
         started["done"] = True
         watch = BackgroundLoop("database-watch", watch_database, DATABASE_WATCH_SECONDS)
         return [asyncio.create_task(_repeat(kit, loop), name=loop.name) for loop in [watch, *loops]]

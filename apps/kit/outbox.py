@@ -9,6 +9,7 @@ processed. Delivery is at least once; consumers dedupe by event id."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Collection
@@ -22,6 +23,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import OperationFailure
 
 from apps.kit.app import AppKit, BackgroundLoop
 from apps.kit.bounds import Seq
@@ -34,6 +36,8 @@ from apps.kit.leases import Lease, hold_lease
 from apps.kit.metrics import counter, gauge
 from apps.kit.security import Principal, Role, require_roles_or_scopes
 from apps.kit.tracing import inject_trace_headers
+
+log = logging.getLogger("glosleep.kit.outbox")
 
 BACKLOG = gauge("outbox_backlog", "Committed events not yet given a sequence number.")
 PUBLISHED = counter("outbox_events", "Events published through the outbox, by type.", ["type"])
@@ -56,8 +60,7 @@ _pace = _Pace()
 
 
 class OutboxEvent(KeyedDocument):
-    """An event waiting for the relay. Events numbered before pages existed
-    (ADR 0021) stay here with their `seq` and are served from here."""
+    """An event waiting for the relay; the relay numbers it as it moves it into a page."""
 
     id: str = Field(default_factory=lambda: new_id("evt"))
     type: str
@@ -65,21 +68,9 @@ class OutboxEvent(KeyedDocument):
     occurred_at: datetime = Field(default_factory=utcnow)
     data: dict[str, Any]
     traceparent: str | None = None
-    seq: int | None = None
 
     class Settings:
         name = "outbox"
-        indexes = [
-            IndexModel(
-                [("seq", pymongo.ASCENDING)],
-                unique=True,
-                partialFilterExpression={"seq": {"$type": "number"}},
-                name="seq_unique",
-            ),
-            # The relay's "not numbered yet" query ({seq: null} by _id): without
-            # it every relay pass scans the whole outbox (700 ms at 20k events).
-            IndexModel([("seq", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)], name="unnumbered"),
-        ]
 
 
 class OutboxPage(Document):
@@ -127,12 +118,7 @@ async def _publish(session: AsyncClientSession) -> list[dict[str, Any]]:
     Pages therefore commit in the order of their numbers, and a reader never
     sees seq n+1 before n."""
     events = OutboxEvent.get_pymongo_collection()
-    pending = (
-        await events.find({"seq": None}, session=session)
-        .sort("_id", 1)
-        .limit(RELAY_BATCH)
-        .to_list()
-    )
+    pending = await events.find({}, session=session).sort("_id", 1).limit(RELAY_BATCH).to_list()
     if not pending:
         return []
     counter_doc = await OutboxCounter.get_pymongo_collection().find_one_and_update(
@@ -172,7 +158,7 @@ async def relay_once(_: AppKit | None) -> None:
         PUBLISHED.labels(event["type"]).inc()
     # Everything seen is published now, unless the batch was full.
     full = len(published) == RELAY_BATCH
-    BACKLOG.set(await events.count_documents({"seq": None}) if full else 0)
+    BACKLOG.set(await events.count_documents({}) if full else 0)
 
 
 def _event(document: dict[str, Any]) -> Event:
@@ -218,15 +204,7 @@ async def published_events(
 async def _published_between(
     low: int, high: int, types: Collection[str] | None, since: datetime | None
 ) -> list[Event]:
-    """The published events numbered in (low, high], in order, filtered.
-    Events numbered before pages existed (ADR 0021) have the lower numbers."""
-    numbers = {"$gt": low, "$lte": high}
-    query: dict[str, Any] = {"seq": numbers}
-    if types is not None:
-        query["type"] = {"$in": list(types)}
-    if since is not None:
-        query["occurred_at"] = {"$gte": since}
-    old = await OutboxEvent.get_pymongo_collection().find(query).sort("seq", 1).to_list()
+    """The published events numbered in (low, high], in order, filtered."""
     # A page holds at most RELAY_BATCH numbers, so one that starts by `high` ends
     # before high + RELAY_BATCH: the read is a bounded range of the `last` index (the
     # embedded database scans the whole collection for a range of _id).
@@ -236,7 +214,7 @@ async def _published_between(
         .sort("last", 1)
         .to_list()
     )
-    return [_event(document) for document in old] + [
+    return [
         _event(document)
         for page in pages
         for document in page["events"]
@@ -246,7 +224,62 @@ async def _published_between(
     ]
 
 
-OUTBOX_RELAY = BackgroundLoop("outbox-relay", relay_once, interval_seconds=0.25)
+# The indexes of the events the relay numbered in place before pages existed.
+_NUMBERED_IN_PLACE_INDEXES = ("seq_unique", "unnumbered")
+INDEX_NOT_FOUND = 27
+
+
+def pages_of(numbered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Numbered events as the relay publishes them: runs of consecutive numbers, at
+    most a relay batch a page (the feed finds a page by the range its numbers span),
+    each page numbered by its first event."""
+    found: list[dict[str, Any]] = []
+    for event in sorted(numbered, key=lambda event: int(event["seq"])):
+        page = found[-1] if found else None
+        if page and page["last"] == event["seq"] - 1 and len(page["events"]) < RELAY_BATCH:
+            page["events"].append(event)
+            page["last"] = event["seq"]
+        else:
+            found.append({"_id": event["seq"], "last": event["seq"], "events": [event]})
+    return found
+
+
+async def page_events_numbered_in_place(_: AppKit | None) -> None:
+    """Events the relay numbered in place before pages existed (ADR 0021) move into
+    pages, as the relay would have paged them, before the service serves its feed
+    (ADR 0028): from then on the feed reads pages alone and the outbox holds only
+    waiting events, with no index of numbers to keep. Each page moves in its own
+    transaction; replicas starting together move each page once."""
+    events = OutboxEvent.get_pymongo_collection()
+    # Read whole: the outbox holds only waiting events, and the numbered ones left.
+    numbered = [
+        document
+        for document in await events.find({}).to_list()
+        if isinstance(document.get("seq"), int)
+    ]
+    for page in pages_of(numbered):
+
+        async def move(session: AsyncClientSession, page: dict[str, Any] = page) -> None:
+            ids = [event["_id"] for event in page["events"]]
+            if await events.count_documents({"_id": {"$in": ids}}, session=session) < len(ids):
+                return  # another replica moved them
+            await OutboxPage.get_pymongo_collection().insert_one(page, session=session)
+            await events.delete_many({"_id": {"$in": ids}}, session=session)
+
+        await in_transaction(events.database.client, move)
+    if numbered:
+        log.info("events numbered in place moved into pages", extra={"events": len(numbered)})
+    for name in _NUMBERED_IN_PLACE_INDEXES:
+        try:
+            await events.drop_index(name)
+        except OperationFailure as error:
+            if error.code != INDEX_NOT_FOUND:  # gone already, or never made
+                raise
+
+
+OUTBOX_RELAY = BackgroundLoop(
+    "outbox-relay", relay_once, interval_seconds=0.25, prepare=page_events_numbered_in_place
+)
 
 EventReader = Annotated[Principal, Depends(require_roles_or_scopes([Role.ADMIN], ["events:read"]))]
 

@@ -52,7 +52,7 @@ from apps.kit.consumer import CONSUMER_DOCUMENTS, ConsumerCursor, ProcessedEvent
 from apps.kit.events import Event
 from apps.kit.idempotency import fingerprint
 from apps.kit.ids import new_id
-from apps.kit.outbox import OUTBOX_DOCUMENTS, RELAY_BATCH, OutboxCounter, OutboxEvent, OutboxPage
+from apps.kit.outbox import OUTBOX_DOCUMENTS, OutboxCounter, OutboxEvent, OutboxPage, pages_of
 from apps.order.catalog import price_lines
 from apps.order.inventory_client import CatalogEntry
 from apps.order.models import (
@@ -191,20 +191,6 @@ class FillReport:
     documents: int
     seconds: float
     order_ids: list[str]
-
-
-def pages(events: list[Stored]) -> list[Stored]:
-    """Numbered events as the relay publishes them: runs of consecutive numbers,
-    at most a relay batch a page, each page numbered by its first event."""
-    found: list[Stored] = []
-    for event in sorted(events, key=lambda event: int(event["seq"])):
-        page = found[-1] if found else None
-        if page and page["last"] == event["seq"] - 1 and len(page["events"]) < RELAY_BATCH:
-            page["events"].append(event)
-            page["last"] = event["seq"]
-        else:
-            found.append({"_id": event["seq"], "last": event["seq"], "events": [event]})
-    return found
 
 
 def _traceparent() -> str:
@@ -352,10 +338,8 @@ class Filler:
                 ),
             )
         placed = self._event("order.placed", order_snapshot(order, placed_at), placed_at, trace)
-        placed.seq = order_seq
         reserved_at = placed_at + RESERVED_AFTER
         event = self._reserve(batch, order.id, requested, levels, reserved_at, trace)
-        event.seq = inventory_seq
         confirmed_at = placed_at + CONFIRMED_AFTER
         order_id = order.id
         order = order.model_copy(
@@ -376,9 +360,11 @@ class Filler:
         confirmed = self._event(
             "order.confirmed", order_snapshot(order, confirmed_at), confirmed_at, trace
         )
-        confirmed.seq = order_seq + 1
+        # Published: numbered as the relay numbers them when it pages them.
         stored = [batch.add("order", placed), batch.add("order", confirmed)]
+        stored[0]["seq"], stored[1]["seq"] = order_seq, order_seq + 1
         inventory_stored = batch.add("inventory", event)
+        inventory_stored["seq"] = inventory_seq
         self._consumed(batch, stored, inventory_stored)
         for sku, quantity in requested:
             self.quantities[sku] = self.quantities.get(sku, 0) + quantity
@@ -529,7 +515,7 @@ class Filler:
             found = batch.documents[service, collection]
             if collection == outbox:
                 page_collection = OutboxPage.get_pymongo_collection().name
-                await self.db(service)[page_collection].insert_many(pages(found), ordered=False)
+                await self.db(service)[page_collection].insert_many(pages_of(found), ordered=False)
             else:
                 await self.db(service)[collection].insert_many(found, ordered=False)
         return batch.count()

@@ -1,7 +1,8 @@
 """The outbox relay publishes committed events once each, numbered in order with no
 gaps, with a fixed number of writes per pass (one page, not one write per event);
 relays that overlap never publish an event twice, and a reader never sees a number
-before a lower one. Events numbered in place before pages existed are still served.
+before a lower one. Events numbered in place before pages existed move into pages at
+start-up and are served from there.
 The feed reads bounded ranges of numbers, however far behind its reader is."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Container
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from apps.kit.outbox import (
     OutboxPage,
     _Pace,
     _publish,
+    page_events_numbered_in_place,
     published_events,
     record,
     relay_once,
@@ -93,40 +95,80 @@ async def test_overlapping_relays_publish_each_event_once(outbox: str) -> None:
     assert await OutboxPage.get_pymongo_collection().count_documents({}) == 1
 
 
-async def test_filters_and_events_numbered_before_pages(outbox: str) -> None:
-    # Numbered in place by the relay before pages existed (ADR 0021).
-    old = OutboxEvent(
-        type="user.sessions_revoked", source="test", data={}, seq=1, occurred_at=utcnow()
+async def _numbered_in_place(seqs: list[int], stale: Container[int] = ()) -> list[str]:
+    """Events as the relay numbered them in place before pages existed (ADR 0021),
+    with that outbox's indexes and counter; those in `stale` occurred a day ago."""
+    events = OutboxEvent.get_pymongo_collection()
+    await events.create_index(
+        "seq",
+        unique=True,
+        name="seq_unique",
+        partialFilterExpression={"seq": {"$type": "number"}},
     )
-    stale = OutboxEvent(
-        type="user.sessions_revoked",
-        source="test",
-        data={},
-        seq=2,
-        occurred_at=utcnow() - timedelta(days=1),
-    )
-    await old.insert()
-    await stale.insert()
-    await (
-        OutboxEvent.get_pymongo_collection()
-        .database["outbox_counters"]
-        .insert_one({"_id": "outbox", "value": 2})
-    )
+    await events.create_index([("seq", 1), ("_id", 1)], name="unnumbered")
+    documents = [
+        {
+            **OutboxEvent(
+                type="user.sessions_revoked",
+                source="test",
+                data={"n": seq},
+                occurred_at=utcnow() - timedelta(days=1 if seq in stale else 0),
+            ).model_dump(by_alias=True),
+            "seq": seq,
+        }
+        for seq in seqs
+    ]
+    await events.insert_many(documents)
+    await events.database["outbox_counters"].insert_one({"_id": "outbox", "value": max(seqs)})
+    return [document["_id"] for document in documents]
+
+
+async def test_events_numbered_in_place_move_into_pages_before_the_feed_is_served(
+    outbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox_module, "RELAY_BATCH", 3)
+    ids = await _numbered_in_place([1, 2, 3, 4, 5, 8, 9])  # 6 and 7 lost to a race
+    waiting = await record(None, "test", "thing.happened", {})
+    # Two replicas starting at once.
+    await asyncio.gather(*(page_events_numbered_in_place(None) for _ in range(2)))
+
+    events = OutboxEvent.get_pymongo_collection()
+    assert [document["_id"] for document in await events.find({}).to_list()] == [waiting.id]
+    assert sorted(await events.index_information()) == ["_id_"]
+    pages = await OutboxPage.get_pymongo_collection().find({}).sort("_id", 1).to_list()
+    assert [(page["_id"], page["last"], len(page["events"])) for page in pages] == [
+        (1, 3, 3),
+        (4, 5, 2),
+        (8, 9, 2),
+    ]
+    await relay_once(None)
+    served = await published_events(0, 100)
+    assert [(event.id, event.seq) for event in served] == [
+        *zip(ids, [1, 2, 3, 4, 5, 8, 9], strict=True),
+        (waiting.id, 10),
+    ]
+    assert [event.seq for event in await published_events(3, 3)] == [4, 5, 8]
+    await page_events_numbered_in_place(None)  # again: nothing left to move
+    assert await published_events(0, 100) == served
+
+
+async def test_filters_on_type_and_time(outbox: str) -> None:
+    recent, stale = await _numbered_in_place([1, 2], stale={2})
+    await page_events_numbered_in_place(None)
     other = await record(None, "test", "thing.happened", {})
     revoked = await record(None, "test", "user.sessions_revoked", {})
     await relay_once(None)
 
     events = await published_events(0, 100)
     assert [(event.id, event.seq) for event in events] == [
-        (old.id, 1),
-        (stale.id, 2),
+        (recent, 1),
+        (stale, 2),
         *sorted([(other.id, 3), (revoked.id, 4)], key=lambda pair: pair[0]),
     ]
-    recent = await published_events(
-        0, 100, types=["user.sessions_revoked"], since=utcnow() - timedelta(hours=1)
-    )
-    assert [event.id for event in recent] == [old.id, revoked.id]
-    assert [event.id for event in await published_events(1, 1)] == [stale.id]
+    since = utcnow() - timedelta(hours=1)
+    found = await published_events(0, 100, types=["user.sessions_revoked"], since=since)
+    assert [event.id for event in found] == [recent, revoked.id]
+    assert [event.id for event in await published_events(1, 1)] == [stale]
 
 
 async def open_cursors() -> int:

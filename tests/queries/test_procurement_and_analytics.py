@@ -238,7 +238,9 @@ def _caught_up(platform: Platform, buying: Buying, distributor: str) -> None:
         found = buying.get("/v1/reorder-suggestions", supplier_id=buying.main)["suggestions"]
         return bool(found) and found[0]["lines"][0]["available"] == 9
 
-    wait_for(analytics, timeout=30)
+    # Analytics may have started just now, behind every event the session's earlier
+    # tests made (run after tests/order alone, that took over 30 s).
+    wait_for(analytics, timeout=120)
     wait_for(procurement, timeout=30)
 
 
