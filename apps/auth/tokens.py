@@ -48,7 +48,10 @@ class AccessTokens:
             "iss": self._issuer,
             "aud": self._audience,
             "sub": subject,
-            "iat": now,
+            # Sub-second, as RFC 7519 allows: a user's revocation voids the tokens issued
+            # before its moment, and a whole-second iat could not tell a token issued
+            # just after a reactivation from one issued just before the deactivation.
+            "iat": now.timestamp(),
             "nbf": now,
             "exp": now + timedelta(seconds=self.ttl_seconds),
             "jti": secrets.token_hex(12),

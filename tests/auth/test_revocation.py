@@ -5,6 +5,7 @@ revocation list; other sessions and later logins keep working."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -54,6 +55,29 @@ def test_a_deactivated_users_token_is_refused_everywhere_within_30_s(services: P
     fresh = wait_for(lambda: services.login(user["email"], user["password"])["access_token"])
     assert _statuses(services, fresh) == (200, 200)
     assert _statuses(services, token) == (401, 401)
+
+
+def test_a_login_after_a_reactivation_in_the_same_second_as_the_deactivation_works(
+    services: Platform,
+) -> None:
+    """A user's revocation voids the tokens issued before its moment, and only those:
+    with whole-second token times, a login just after the reactivation counted as
+    issued with the tokens it voids (401 at every service for its whole life)."""
+    user = services.create_user("sales")
+    before = services.login(user["email"], user["password"])["access_token"]
+    admin = bearer(services.admin_token())
+    time.sleep(1 - time.time() % 1)  # at the start of a second: all of it fits in one
+    deactivated = services.http.post(
+        services.url("auth", f"/v1/users/{user['id']}/deactivate"), headers=admin
+    )
+    assert deactivated.status_code == 200, deactivated.text
+    reactivated = services.http.patch(
+        services.url("auth", f"/v1/users/{user['id']}"), json={"active": True}, headers=admin
+    )
+    assert reactivated.status_code == 200, reactivated.text
+    after = services.login(user["email"], user["password"])["access_token"]
+    wait_for(_becomes(services, before, (401, 401)), timeout=REVOCATION_DEADLINE_SECONDS)
+    assert _statuses(services, after) == (200, 200)
 
 
 def test_ending_one_session_voids_only_its_tokens(services: Platform) -> None:
