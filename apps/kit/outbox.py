@@ -132,10 +132,16 @@ async def _publish(session: AsyncClientSession) -> list[dict[str, Any]]:
     first = int(counter_doc["value"]) - len(pending) + 1
     for offset, event in enumerate(pending):
         event["seq"] = first + offset
-    page = {"_id": first, "last": pending[-1]["seq"], "events": pending}
-    await OutboxPage.get_pymongo_collection().insert_one(page, session=session)
-    await events.delete_many({"_id": {"$in": [event["_id"] for event in pending]}}, session=session)
+    [page] = pages_of(pending)  # consecutive numbers, at most a batch: one page
+    await _move_into_page(page, session)
     return pending
+
+
+async def _move_into_page(page: dict[str, Any], session: AsyncClientSession) -> None:
+    """Store the page and take its events out of the outbox, in the caller's transaction."""
+    await OutboxPage.get_pymongo_collection().insert_one(page, session=session)
+    ids = [event["_id"] for event in page["events"]]
+    await OutboxEvent.get_pymongo_collection().delete_many({"_id": {"$in": ids}}, session=session)
 
 
 async def relay_once(_: AppKit | None) -> None:
@@ -226,7 +232,7 @@ async def _published_between(
 
 # The indexes of the events the relay numbered in place before pages existed.
 _NUMBERED_IN_PLACE_INDEXES = ("seq_unique", "unnumbered")
-INDEX_NOT_FOUND = 27
+_INDEX_NOT_FOUND = 27
 
 
 def pages_of(numbered: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -263,8 +269,7 @@ async def page_events_numbered_in_place(_: AppKit | None) -> None:
             ids = [event["_id"] for event in page["events"]]
             if await events.count_documents({"_id": {"$in": ids}}, session=session) < len(ids):
                 return  # another replica moved them
-            await OutboxPage.get_pymongo_collection().insert_one(page, session=session)
-            await events.delete_many({"_id": {"$in": ids}}, session=session)
+            await _move_into_page(page, session)
 
         await in_transaction(events.database.client, move)
     if numbered:
@@ -273,7 +278,7 @@ async def page_events_numbered_in_place(_: AppKit | None) -> None:
         try:
             await events.drop_index(name)
         except OperationFailure as error:
-            if error.code != INDEX_NOT_FOUND:  # gone already, or never made
+            if error.code != _INDEX_NOT_FOUND:  # gone already, or never made
                 raise
 
 
