@@ -17,6 +17,7 @@ from urllib.parse import urljoin
 import httpx
 from beanie import Document
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from pydantic import ValidationError
 
 from apps import __version__
@@ -48,6 +49,16 @@ REVOCATION_LIST_AGE = gauge(
     "revocation_list_age_seconds",
     "Seconds since auth's revocation list was last read (since start if never).",
 )
+# The kit's middleware makes each request's one server span (with the request id
+# its logs and problems carry) and the instrumentator its metrics. FastAPI's native
+# OpenTelemetry, on whenever a tracer provider is set, would add spans for each
+# dependency, endpoint and serialization beside them: 0.28 ms of CPU a request.
+WITHOUT_FRAMEWORK_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 class AppKit:
@@ -271,6 +282,7 @@ def create_app(
         openapi_url="/openapi.json",
         generate_unique_id_function=operation_id,
         swagger_ui_parameters={"persistAuthorization": True},
+        telemetry=WITHOUT_FRAMEWORK_TELEMETRY,
     )
     app.state.kit = kit
     install_error_handlers(app)

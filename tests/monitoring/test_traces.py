@@ -146,19 +146,17 @@ def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(
 
     spans = wait_for(both_spans, timeout=30, every=0.2)
     assert "/v1/traces" in otlp.paths
-    by_name = {span["name"]: span for span in spans}
-    server, client = by_name["GET /v1/relay"], by_name["GET auth"]
-    assert {server["service"], client["service"]} == {"relay"}
-    assert server["kind"] == 2  # SPAN_KIND_SERVER
+    relayed = [span for span in spans if span["service"] == "relay"]
+    # One server span a request, the kit's: the framework adds none of its own
+    # (FastAPI's native telemetry would add a second server span and one per
+    # dependency, endpoint and serialization, at 0.28 ms a request).
+    (server,) = [span for span in relayed if span["kind"] == 2]  # SPAN_KIND_SERVER
+    (client,) = [span for span in relayed if span["kind"] == 3]  # SPAN_KIND_CLIENT
+    assert len(relayed) == 2, relayed
+    assert server["name"] == "GET /v1/relay"
     assert server["parent_span_id"] == ""  # the request came without a traceparent
-    assert client["kind"] == 3  # SPAN_KIND_CLIENT
-    # The client span sits under the server span (FastAPI adds its own spans between).
-    by_id = {span["span_id"]: span for span in spans}
-    ancestors, span = [], client
-    while span["parent_span_id"] in by_id:
-        span = by_id[span["parent_span_id"]]
-        ancestors.append(span["span_id"])
-    assert server["span_id"] in ancestors
+    assert client["name"] == "GET auth"
+    assert client["parent_span_id"] == server["span_id"]
 
 
 def test_an_order_is_one_trace_from_order_to_inventory_and_its_events(platform: Platform) -> None:
