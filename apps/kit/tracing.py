@@ -16,10 +16,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, SpanKind
 
 _configured = False
+# The configured provider's tracer, made once: the SDK builds a new Tracer on every
+# get_tracer call (30 µs, three times an order on the order path).
+_tracer: trace.Tracer | None = None
 
 
 def configure_tracing(service_name: str, otlp_endpoint: str | None) -> None:
-    global _configured  # noqa: PLW0603 - the tracer provider is process-wide by design
+    global _configured, _tracer  # noqa: PLW0603 - the tracer provider is process-wide by design
     if _configured:
         return
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
@@ -29,11 +32,12 @@ def configure_tracing(service_name: str, otlp_endpoint: str | None) -> None:
         exporter = OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    _tracer = provider.get_tracer("glosleep")
     _configured = True
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("glosleep")
+    return _tracer if _tracer is not None else trace.get_tracer("glosleep")
 
 
 def current_trace_id() -> str | None:
