@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urljoin
 
-import httpx
 from beanie import Document
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.telemetry import TelemetryConfig
@@ -29,8 +28,10 @@ from apps.kit.health import Health
 from apps.kit.metrics import gauge, instrument
 from apps.kit.middleware import RequestContextMiddleware
 from apps.kit.openapi import declare_problems, operation_id, publish_problem_schema
+from apps.kit.outbound import Http
 from apps.kit.revocation import (
     RevocationList,
+    RevocationListUnreadable,
     RevocationSource,
     RevokingVerifier,
     http_source,
@@ -69,10 +70,7 @@ class AppKit:
         self.settings = settings
         self.database = database
         self.health = Health()
-        self.http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"User-Agent": f"glosleep-{settings.service_name}"},
-        )
+        self.http = Http(f"glosleep-{settings.service_name}")
         self._verifier: TokenVerifier | None = None
         self.revocations = RevocationList()
         self.started_at = time.monotonic()
@@ -170,7 +168,7 @@ async def _sync_revocations(kit: AppKit) -> None:
     revocations = kit.revocations
     try:
         await revocations.sync(kit.revocation_source)
-    except (httpx.HTTPError, ValidationError) as error:
+    except (RevocationListUnreadable, ValidationError) as error:
         log.warning("revocation list not readable", extra={"error": type(error).__name__})
     since = kit.started_at if revocations.synced_at is None else revocations.synced_at
     REVOCATION_LIST_AGE.set(time.monotonic() - since)

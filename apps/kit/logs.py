@@ -68,5 +68,5 @@ def configure_logging(service_name: str, level: str) -> None:
         logging.getLogger(name).propagate = True
     # The kit writes its own access line per request; uvicorn's would repeat it.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("pymongo", "httpx", "httpcore"):
+    for noisy in ("pymongo", "aiohttp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -23,9 +23,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 
-import httpx
 from pydantic import BaseModel
 
+from apps.kit.outbound import Http, Unreachable
 from apps.kit.problems import Unauthorized
 from apps.kit.security import Principal, TokenVerifier
 
@@ -61,13 +61,21 @@ class RevocationPage(BaseModel):
 RevocationSource = Callable[[int], Awaitable[RevocationPage]]
 
 
-def http_source(url: str, http: httpx.AsyncClient) -> RevocationSource:
+class RevocationListUnreadable(Exception):
+    """Auth's revocation list did not answer, or not with a page."""
+
+
+def http_source(url: str, http: Http) -> RevocationSource:
     """Read auth's revocation list over HTTP."""
 
     async def fetch(after: int) -> RevocationPage:
-        response = await http.get(url, params={"after": after}, timeout=5.0)
-        response.raise_for_status()
-        return RevocationPage.model_validate(response.json())
+        try:
+            answer = await http.request("GET", url, params={"after": after}, timeout_seconds=5.0)
+        except Unreachable as error:
+            raise RevocationListUnreadable(error.reason) from error
+        if answer.status != 200:
+            raise RevocationListUnreadable(f"answered {answer.status}")
+        return RevocationPage.model_validate_json(answer.content)
 
     return fetch
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import ECAlgorithm
 
+from apps.kit.outbound import Http, Unreachable
 from apps.kit.problems import Forbidden, ServiceUnavailable, Unauthorized
 
 SIGNING_ALGORITHM = "ES256"
@@ -126,7 +126,7 @@ class JwksTokenVerifier:
         issuer: str,
         audience: str,
         cache_seconds: float,
-        http: httpx.AsyncClient,
+        http: Http,
     ) -> None:
         self._url = jwks_url
         self._issuer = issuer
@@ -141,11 +141,12 @@ class JwksTokenVerifier:
     async def _fetch(self) -> None:
         self._attempted_at = time.monotonic()
         try:
-            response = await self._http.get(self._url, timeout=5.0)
-            response.raise_for_status()
-            document = response.json()
-        except (httpx.HTTPError, ValueError):
-            return  # keep serving with the keys we have, if any
+            answer = await self._http.request("GET", self._url, timeout_seconds=5.0)
+            if answer.status != 200:
+                return  # keep serving with the keys we have, if any
+            document = answer.json()
+        except (Unreachable, ValueError):
+            return
         keys = {}
         for jwk in document.get("keys", []):
             if jwk.get("kty") == "EC" and isinstance(jwk.get("kid"), str):
