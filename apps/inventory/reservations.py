@@ -88,13 +88,13 @@ def _allocate(levels: list[dict[str, Any]], quantity: int) -> list[Allocation]:
     return allocations
 
 
-def _reservable_pipeline(skus: list[str]) -> list[dict[str, Any]]:
+def reservable_pipeline(skus: list[str]) -> list[dict[str, Any]]:
     """The SKUs' levels in active warehouses, each with its product: one query."""
     return [
         {"$match": {"sku": {"$in": skus}}},
         {
             "$lookup": {
-                "from": Warehouse.get_settings().name,
+                "from": Warehouse.Settings.name,
                 "localField": "warehouse_code",
                 "foreignField": "_id",
                 "as": "warehouse",
@@ -103,7 +103,7 @@ def _reservable_pipeline(skus: list[str]) -> list[dict[str, Any]]:
         {"$match": {"warehouse.active": True}},
         {
             "$lookup": {
-                "from": Product.get_settings().name,
+                "from": Product.Settings.name,
                 "localField": "sku",
                 "foreignField": "_id",
                 "as": "product",
@@ -119,7 +119,7 @@ async def _reservable(
     """Levels in active warehouses by SKU, and the products of those SKUs
     (a SKU without such levels has nothing to reserve, whatever its product)."""
     cursor = await StockLevel.get_pymongo_collection().aggregate(
-        _reservable_pipeline(skus), session=session
+        reservable_pipeline(skus), session=session
     )
     levels: dict[str, list[dict[str, Any]]] = {sku: [] for sku in skus}
     products: dict[str, Product | None] = {}

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from apps.kit.app import AppKit, BackgroundLoop
@@ -111,17 +112,24 @@ async def record(
     return event
 
 
-async def _publish(session: AsyncClientSession) -> list[dict[str, Any]]:
-    """Number the waiting events and move them into one page, in the caller's
-    transaction: relays that overlap (a stale lease) both write the counter, so
-    one of them is retried after the other's commit and finds the events gone.
-    Pages therefore commit in the order of their numbers, and a reader never
-    sees seq n+1 before n."""
-    events = OutboxEvent.get_pymongo_collection()
-    pending = await events.find({}, session=session).sort("_id", 1).limit(RELAY_BATCH).to_list()
+async def publish_waiting(
+    database: AsyncDatabase[dict[str, Any]], session: AsyncClientSession
+) -> list[dict[str, Any]]:
+    """Number the waiting events of `database`'s outbox and move them into one
+    page, in the caller's transaction: relays that overlap (a stale lease) both
+    write the counter, so one of them is retried after the other's commit and
+    finds the events gone. Pages therefore commit in the order of their numbers,
+    and a reader never sees seq n+1 before n."""
+    pending = (
+        await database[OutboxEvent.Settings.name]
+        .find({}, session=session)
+        .sort("_id", 1)
+        .limit(RELAY_BATCH)
+        .to_list()
+    )
     if not pending:
         return []
-    counter_doc = await OutboxCounter.get_pymongo_collection().find_one_and_update(
+    counter_doc = await database[OutboxCounter.Settings.name].find_one_and_update(
         {"_id": "outbox"},
         {"$inc": {"value": len(pending)}},
         upsert=True,
@@ -133,15 +141,17 @@ async def _publish(session: AsyncClientSession) -> list[dict[str, Any]]:
     for offset, event in enumerate(pending):
         event["seq"] = first + offset
     [page] = pages_of(pending)  # consecutive numbers, at most a batch: one page
-    await _move_into_page(page, session)
+    await _move_into_page(database, page, session)
     return pending
 
 
-async def _move_into_page(page: dict[str, Any], session: AsyncClientSession) -> None:
+async def _move_into_page(
+    database: AsyncDatabase[dict[str, Any]], page: dict[str, Any], session: AsyncClientSession
+) -> None:
     """Store the page and take its events out of the outbox, in the caller's transaction."""
-    await OutboxPage.get_pymongo_collection().insert_one(page, session=session)
+    await database[OutboxPage.Settings.name].insert_one(page, session=session)
     ids = [event["_id"] for event in page["events"]]
-    await OutboxEvent.get_pymongo_collection().delete_many({"_id": {"$in": ids}}, session=session)
+    await database[OutboxEvent.Settings.name].delete_many({"_id": {"$in": ids}}, session=session)
 
 
 async def relay_once(_: AppKit | None) -> None:
@@ -158,7 +168,9 @@ async def relay_once(_: AppKit | None) -> None:
         return
     events = OutboxEvent.get_pymongo_collection()
     _pace.looked_at = now
-    published = await in_transaction(events.database.client, _publish)
+    published = await in_transaction(
+        events.database.client, lambda session: publish_waiting(events.database, session)
+    )
     _pace.found = bool(published)
     for event in published:
         PUBLISHED.labels(event["type"]).inc()
@@ -269,7 +281,7 @@ async def page_events_numbered_in_place(_: AppKit | None) -> None:
             ids = [event["_id"] for event in page["events"]]
             if await events.count_documents({"_id": {"$in": ids}}, session=session) < len(ids):
                 return  # another replica moved them
-            await _move_into_page(page, session)
+            await _move_into_page(events.database, page, session)
 
         await in_transaction(events.database.client, move)
     if numbered:

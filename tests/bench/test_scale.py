@@ -9,34 +9,17 @@ from typing import Any
 
 import bson
 import httpx
-import pytest
 from pymongo import MongoClient
 
 from apps.analytics.projections import apply_inventory_event, apply_order_event
 from apps.kit.events import Event
-from bench.run import Setup
 from bench.scale.checks import published
 from bench.scale.platform import Platform as BenchPlatform
 from bench.scale.run import scale_for, targets
 from bench.scale.size import Plan
-from tests.analytics.conftest import start_full_platform
-from tests.support.platform import ADMIN_EMAIL, Platform
 
 ORDERS = 30
 Document = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def bench_platform(
-    platform: Platform, s3_endpoint: str, mongo_url: str, database_prefix: str
-) -> BenchPlatform:
-    """The tests' platform with all five services, and the bench's catalogue
-    (its own warehouse and products) and distributors in it."""
-    start_full_platform(platform, s3_endpoint)
-    setup = Setup(platform.stack, ADMIN_EMAIL, platform.admin_password, skus=3)
-    setup.catalogue()
-    setup.distributors(2)
-    return BenchPlatform(platform.stack, setup, mongo_url, database_prefix)
 
 
 def _events(database: Any, field: str, ids: list[str]) -> list[Event]:

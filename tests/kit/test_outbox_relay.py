@@ -27,8 +27,8 @@ from apps.kit.outbox import (
     OutboxEvent,
     OutboxPage,
     _Pace,
-    _publish,
     page_events_numbered_in_place,
+    publish_waiting,
     published_events,
     record,
     relay_once,
@@ -84,10 +84,15 @@ async def test_events_are_published_once_in_order_with_a_write_per_collection(
 async def test_overlapping_relays_publish_each_event_once(outbox: str) -> None:
     for n in range(30):
         await record(None, "test", "thing.happened", {"n": n})
-    client = OutboxEvent.get_pymongo_collection().database.client
+    database = OutboxEvent.get_pymongo_collection().database
     # Two relays at once (a lease that expired under a slow pass): their counter
     # writes conflict, so one of them runs again after the other's commit.
-    runs = await asyncio.gather(*(in_transaction(client, _publish) for _ in range(2)))
+    runs = await asyncio.gather(
+        *(
+            in_transaction(database.client, lambda session: publish_waiting(database, session))
+            for _ in range(2)
+        )
+    )
     assert sorted(len(run) for run in runs) == [0, 30]
     events = await published_events(0, 100)
     assert [event.seq for event in events] == list(range(1, 31))
