@@ -92,8 +92,12 @@ async def set_unless_newer(
 ) -> None:
     """Set `fields` on the document `key` where `not_newer` holds (the stored values
     are not newer than these), or insert it with them: an older write never replaces
-    a newer one, whatever order they arrive in."""
-    await collection.update_one({"_id": key, **not_newer}, {"$set": fields}, session=session)
-    await collection.update_one(
-        {"_id": key}, {"$setOnInsert": fields}, upsert=True, session=session
+    a newer one, whatever order they arrive in. One write when the document exists
+    and is not newer (the usual case); the insert is tried only when none matched."""
+    updated = await collection.update_one(
+        {"_id": key, **not_newer}, {"$set": fields}, session=session
     )
+    if updated.matched_count == 0:  # no such document, or a newer one
+        await collection.update_one(
+            {"_id": key}, {"$setOnInsert": fields}, upsert=True, session=session
+        )

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from beanie import init_beanie
 from beanie.odm.utils.dump import get_dict
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.collection import Collection
 
 from apps.inventory.models import (
     Allocation,
@@ -24,7 +25,13 @@ from apps.inventory.models import (
 )
 from apps.kit.clock import utcnow
 from apps.kit.consumer import ProcessedEvent
-from apps.kit.documents import KeyedDocument, insert_fast, insert_many_fast, stored_form
+from apps.kit.documents import (
+    KeyedDocument,
+    insert_fast,
+    insert_many_fast,
+    set_unless_newer,
+    stored_form,
+)
 from apps.kit.outbox import OutboxEvent
 from apps.order.models import (
     Address,
@@ -35,6 +42,7 @@ from apps.order.models import (
     SagaStep,
     Transition,
 )
+from tests.support.queries import profiled
 
 MODELS: list[type[KeyedDocument]] = [
     OutboxEvent,
@@ -146,3 +154,39 @@ async def test_fast_inserts_store_what_beanie_inserts_store() -> None:
             stored.append(await collection.find_one_and_delete({"_id": document.id}))
         assert stored[0] == stored[1], type(document).__name__
         assert stored[0] is not None
+
+
+async def test_a_newer_value_is_set_once_and_an_older_one_never_replaces_it(
+    mongo_url: str,
+) -> None:
+    """`set_unless_newer`, as the current levels and stock signals use it: one write
+    when the document exists, an insert when it does not, nothing over a newer one."""
+    name = f"newer{secrets.token_hex(4)}"
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    levels = client[name]["levels"]
+
+    async def keep(version: int) -> None:
+        not_newer = {"version": {"$not": {"$gte": version}}}
+        await set_unless_newer(levels, "MAT-1@WH", not_newer, {"version": version}, None)
+
+    try:
+        sync: MongoClient[dict[str, Any]]
+        with MongoClient(mongo_url) as sync, profiled([sync[name]]):
+            await keep(2)  # none yet: inserted
+            await keep(5)  # older stored: one write
+            await keep(3)  # newer stored: left as it is
+            profile: Collection[dict[str, Any]] = sync[name]["system.profile"]
+            writes = [
+                entry["command"]["updates"][0]["u"] for entry in profile.find({"op": "update"})
+            ]
+        assert await levels.find_one({"_id": "MAT-1@WH"}) == {"_id": "MAT-1@WH", "version": 5}
+        assert [next(iter(update)) for update in writes] == [
+            "$set",  # 2: matched nothing
+            "$setOnInsert",  # 2: inserted
+            "$set",  # 5: replaced 2
+            "$set",  # 3: matched nothing
+            "$setOnInsert",  # 3: a newer one exists, nothing changes
+        ]
+    finally:
+        await client.drop_database(name)
+        await client.close()
