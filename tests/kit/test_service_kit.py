@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -290,7 +291,11 @@ def test_bad_settings_stop_the_service_with_a_message_naming_the_variable() -> N
 def test_service_waits_for_its_database_instead_of_crashing(auth_platform: Platform) -> None:
     from apps.devstack.ports import free_port
 
-    dead_port = free_port()
+    # A port held (bound, never listening) for the whole test: nothing answers there,
+    # and the probe's own port cannot be given the same number.
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    dead_port = dead.getsockname()[1]
     probe = ServiceProcess(
         "probe",
         free_port(),
@@ -314,7 +319,9 @@ def test_service_waits_for_its_database_instead_of_crashing(auth_platform: Platf
         assert readiness["checks"]["database"] is False
         assert probe.running()
     finally:
-        assert probe.stop() == 0
+        stopped = probe.stop()
+        dead.close()
+        assert stopped == 0
 
 
 def test_requests_before_start_up_completes_are_503_not_ready(auth_platform: Platform) -> None:
