@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import random
 import secrets
@@ -37,9 +36,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from apps.inventory.models import Movement, Product, Reservation, StockLevel, Warehouse
 from apps.inventory.reservations import reservable_pipeline
 from apps.kit.database import in_transaction
+from apps.kit.idempotency import fingerprint
+from apps.kit.ids import new_id
 from apps.kit.keyed_locks import KeyedLocks
 from apps.kit.outbox import OUTBOX_RELAY, OutboxCounter, OutboxEvent, OutboxPage, publish_waiting
 from apps.order.models import IdempotencyRecord, Order
+from apps.order.placing import record_id_for
 
 WAREHOUSE = "BENCH-WH"
 ACTOR = "usr_bench"
@@ -65,12 +67,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(16)}"
-
-
-def _traceparent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-03"
+def traceparent() -> str:
+    """A W3C trace context, as the services record with each event."""
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
 async def create_indexes(database: AsyncDatabase[Stored], models: Sequence[type[Document]]) -> None:
@@ -120,12 +119,12 @@ def _snapshot(order: Stored, at: datetime) -> Stored:
 
 def _event(source: str, event_type: str, data: Stored) -> Stored:
     return {
-        "_id": _id("evt"),
+        "_id": new_id("evt"),
         "type": event_type,
         "source": source,
         "occurred_at": _now(),
         "data": data,
-        "traceparent": _traceparent(),
+        "traceparent": traceparent(),
     }
 
 
@@ -216,7 +215,7 @@ class Baseline:
         subtotal = sum(line["line_subtotal_paise"] for line in priced)
         tax = sum(line["line_tax_paise"] for line in priced)
         return {
-            "_id": _id("ord"),
+            "_id": new_id("ord"),
             "number": f"SO-{now.year}-{self._run}{next(self._numbers):06d}",
             "status": "PENDING",
             "distributor_id": "dst_bench",
@@ -251,11 +250,12 @@ class Baseline:
         now = _now()
         order = self._new_order(lines, now)
         key = str(uuid.uuid4())
+        wanted = dict(sorted(lines))
         record = {
-            "_id": hashlib.sha256(f"{ACTOR}\n{key}".encode()).hexdigest(),
+            "_id": record_id_for(ACTOR, key),
             "caller": ACTOR,
             "key": key,
-            "fingerprint": secrets.token_hex(32),
+            "fingerprint": fingerprint({"lines": lines, "distributor_id": order["distributor_id"]}),
             "order_id": order["_id"],
             "status_code": None,
             "created_at": now,
@@ -266,8 +266,6 @@ class Baseline:
             await orders[IdempotencyRecord.Settings.name].insert_one(record, session=session)
             await orders[Order.Settings.name].insert_one(order, session=session)
             await self._record(orders, session, "order", "order.placed", _snapshot(order, now))
-
-        wanted = dict(sorted(lines))
 
         async def reserve(session: AsyncClientSession) -> None:
             levels = [
@@ -309,7 +307,7 @@ class Baseline:
                 {
                     "_id": order["_id"],
                     "status": "reserved",
-                    "fingerprint": secrets.token_hex(32),
+                    "fingerprint": fingerprint(sorted(wanted.items())),
                     "lines": reservation_lines,
                     "short_lines": [],
                     "tombstone": False,
@@ -333,7 +331,7 @@ class Baseline:
             await inventory[Movement.Settings.name].insert_many(
                 [
                     {
-                        "_id": _id("mov"),
+                        "_id": new_id("mov"),
                         "sku": level["sku"],
                         "warehouse_code": WAREHOUSE,
                         "kind": "reserve",

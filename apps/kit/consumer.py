@@ -79,10 +79,10 @@ async def handle_event(kit: AppKit, source: str, event: Event, handler: Handler)
 
 
 async def _advance(source: str, after: int) -> None:
-    """Move the cursor past a handled page, never back. Once a page, not once an
-    event: after a crash mid-page its handled events come again and are skipped as
-    duplicates, and each event saves a cursor write (a fifth of a consumer's
-    database work)."""
+    """Move the cursor past a handled page, never back. Once a page rather than
+    once an event, which saves a write per event (a fifth of a consumer's database
+    work): after a crash mid-page, its handled events come again and are skipped
+    as duplicates."""
     await ConsumerCursor.get_pymongo_collection().update_one(
         {"_id": source},
         {"$max": {"after": after}, "$set": {"updated_at": utcnow()}},

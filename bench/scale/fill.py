@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 import time
 import uuid
 from collections import defaultdict
@@ -69,7 +68,7 @@ from apps.order.schemas import OrderCreate
 from apps.order.service import OrderNumbers
 from apps.procurement.models import StockSignal
 from apps.procurement.reorder import handle_inventory_event
-from bench.baseline import order_lines
+from bench.baseline import order_lines, traceparent
 
 # Orders are spread over the last six days: inside the reservations' seven-day
 # lifetime, so no filled reservation expires (and releases stock) during a run.
@@ -191,10 +190,6 @@ class FillReport:
     documents: int
     seconds: float
     order_ids: list[str]
-
-
-def _traceparent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
 
 def _events_of(stored: Sequence[Stored]) -> Iterator[Event]:
@@ -320,7 +315,7 @@ class Filler:
         lines = price_lines(requested, self.shop.catalog)
         number = await numbers.next(placed_at.year)
         order = new_order(customer, lines, number, customer.user_id, placed_at)
-        trace = _traceparent()
+        trace = traceparent()
         if placed_at > utcnow() - IDEMPOTENCY_WINDOW:
             key = str(uuid.uuid4())
             body = OrderCreate.model_validate(
