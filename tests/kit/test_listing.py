@@ -155,3 +155,16 @@ async def test_a_page_reads_ranges_of_about_a_page_however_long_the_history(
             covered = sum(entries.count_documents(read) for read in reads)
             assert reads
             assert covered <= 10 * limit, (covered, reads)
+
+
+async def test_the_first_page_of_a_burst_reads_about_a_page_not_the_burst(
+    database: str, mongo_url: str
+) -> None:
+    """400 entries in the last 50 minutes (a distributor's integration replaying its
+    backlog, or the scale bench): the first page reads a few pages' worth, not every
+    entry of the last hour."""
+    now = utcnow()
+    await _store([now - timedelta(seconds=7.5 * k) for k in range(400)])
+    await _store([now - timedelta(days=3, minutes=k) for k in range(100)])
+    covered = await _ranges_read(mongo_url, database, limit=50)
+    assert covered[0] <= 3 * 50, covered
