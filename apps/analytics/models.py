@@ -111,6 +111,16 @@ class SalesDay(KeyedDocument):
         ]
 
 
+class SalesWholeDay(SalesDay):
+    """The rollup of one day's orders of every distributor and region, keyed
+    "<day>||" (distributor, region and distributor name empty): a report over the whole
+    business reads one document a day, however many distributors bought that day."""
+
+    class Settings:
+        name = "sales_whole_days"
+        indexes = [IndexModel([("day", pymongo.ASCENDING)])]
+
+
 class Level(BaseModel):
     """A stock level (sku, warehouse) at one version."""
 
@@ -216,6 +226,7 @@ class PurchaseOrderFact(KeyedDocument):
 READ_MODELS: list[type[Document]] = [
     OrderFact,
     SalesDay,
+    SalesWholeDay,
     LevelVersion,
     CurrentLevel,
     ReceiptCost,

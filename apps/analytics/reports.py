@@ -22,6 +22,7 @@ from apps.analytics.models import (
     SalesDay,
     SalesLine,
     SalesTotals,
+    SalesWholeDay,
 )
 from apps.analytics.queries import (
     DateRange,
@@ -95,14 +96,34 @@ SALES_COLUMNS = [
 ]
 
 
-def _days(query: DateRange, distributor_id: str | None, region: str | None) -> FindMany[SalesDay]:
-    return SalesDay.find(_match(query, "day", distributor_id, region)).sort("day")
+# Groups whose rows need each distributor's rollups even over the whole business.
+_BY_DISTRIBUTOR = frozenset({SalesGroup.DISTRIBUTOR, SalesGroup.REGION})
+
+
+def _rollups(
+    distributor_id: str | None, region: str | None, group: SalesGroup | None
+) -> type[SalesDay]:
+    """The whole days, unless a distributor or region is asked for or the rows are by
+    distributor or region."""
+    if distributor_id is None and region is None and group not in _BY_DISTRIBUTOR:
+        return SalesWholeDay
+    return SalesDay
+
+
+def _days(
+    query: DateRange,
+    distributor_id: str | None,
+    region: str | None,
+    group: SalesGroup | None = None,
+) -> FindMany[SalesDay]:
+    model = _rollups(distributor_id, region, group)
+    return model.find(_match(query, "day", distributor_id, region)).sort("day")
 
 
 async def _sales_days(
-    query: DateRange, distributor_id: str | None, region: str | None
+    query: DateRange, distributor_id: str | None, region: str | None, group: SalesGroup
 ) -> list[SalesDay]:
-    return await _days(query, distributor_id, region).to_list()
+    return await _days(query, distributor_id, region, group).to_list()
 
 
 def _period(day: datetime, group: SalesGroup) -> str:
@@ -231,7 +252,7 @@ async def _sales_rows(
     if category is None and sku is None and group in _WHOLE_DAY_GROUPS:
         return await _sales_rows_of_sums(query, group, distributor_id, region)
     rows = _SalesRows()
-    for day in await _sales_days(query, distributor_id, region):
+    for day in await _sales_days(query, distributor_id, region, group):
         lines = [
             line
             for line in day.lines
@@ -257,11 +278,12 @@ async def _sales_rows_of_sums(
 ) -> list[dict[str, Any]]:
     """The rows from the days' sums: the cost follows the days read, not the SKUs
     sold on them."""
-    days = await _days(query, distributor_id, region).project(_DaySums).to_list()
+    days = await _days(query, distributor_id, region, group).project(_DaySums).to_list()
     unsummed = [day.id for day in days if day.totals is None]
+    model = _rollups(distributor_id, region, group)
     summed_now = {
         day.id: SalesTotals.of(day.lines)
-        for day in (await SalesDay.find({"_id": {"$in": unsummed}}).to_list() if unsummed else [])
+        for day in (await model.find({"_id": {"$in": unsummed}}).to_list() if unsummed else [])
     }
     rows = _SalesRows()
     for day in days:

@@ -1,6 +1,7 @@
 """Daily sales rollups: per (day, distributor, region), what the sales, top products
 and funnel reports need of that day's orders, so a report reads one document per
-day and distributor however many orders there were.
+day and distributor however many orders there were; and per day, the same over every
+distributor (the whole day), so a report over the whole business reads one a day.
 
 A rollup is the sum of its orders' contributions. When an order's fact changes, the
 event's transaction takes the fact's old contribution out of its rollup and puts the
@@ -8,7 +9,9 @@ new one in: the cost of an event does not grow with the orders of its day, and s
 the change is computed from the fact before and after it, duplicate, late and replayed
 events leave the rollup exactly as they leave the facts. Labels (names) come from the
 order with the lowest id; when the order a label came from leaves, the day is
-recomputed from its facts, as a rebuild and a database without rollups do."""
+recomputed from its facts, as a rebuild and a database without rollups do. A whole day
+changes the same way, and is recomputed from its distributors' rollups (one per
+distributor who ordered that day, never the day's orders)."""
 
 from __future__ import annotations
 
@@ -22,15 +25,39 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from apps.analytics.models import CategoryOrders, OrderFact, SalesDay, SalesLine, SalesTotals
+from apps.analytics.models import (
+    CategoryOrders,
+    OrderFact,
+    SalesDay,
+    SalesLine,
+    SalesTotals,
+    SalesWholeDay,
+)
 from apps.kit.app import AppKit
 from apps.kit.database import in_transaction
 
 log = logging.getLogger("glosleep.analytics.sales_days")
 
 Session = AsyncClientSession | None
-Bucket = tuple[datetime, str, str]  # (day, distributor_id, region)
+Bucket = tuple[datetime, str, str]  # (day, distributor_id, region); ("", "") the whole day
 ONE_DAY = timedelta(days=1)
+
+
+def whole_day(bucket: Bucket) -> Bucket:
+    return bucket[0], "", ""
+
+
+def _is_whole_day(bucket: Bucket) -> bool:
+    return not bucket[1]
+
+
+def _model(bucket: Bucket) -> type[SalesDay]:
+    return SalesWholeDay if _is_whole_day(bucket) else SalesDay
+
+
+def _in_order(buckets: Iterable[Bucket]) -> list[Bucket]:
+    """Distributors' rollups before whole days: a whole day may be recomputed from them."""
+    return sorted(set(buckets), key=lambda bucket: (_is_whole_day(bucket), bucket))
 
 
 _LINE_FIELDS = ("sku", "name", "category", "quantity", "line_subtotal_paise", "line_tax_paise")
@@ -116,11 +143,11 @@ def summarise(bucket: Bucket, orders: list[_DayOrder]) -> SalesDay:
         for category in {line.get("category") for line in order.lines}:
             categories[category] = categories.get(category, 0) + 1
     first = orders[0]
-    rollup = SalesDay(
+    rollup = _model(bucket)(
         id=_key(bucket),
         day=day,
         distributor_id=distributor_id,
-        distributor_name=first.distributor_name,
+        distributor_name="" if _is_whole_day(bucket) else first.distributor_name,
         first_order_id=first.id,
         region=region,
         orders=sales,
@@ -242,26 +269,57 @@ _FIELDS = {
 
 
 async def recompute(buckets: Iterable[Bucket], session: Session) -> None:
-    """Recompute these buckets' rollups from their orders' facts (none: no rollup).
-    The read is a bounded range of the (distributor_id, placed_at) index."""
-    rollups = SalesDay.get_pymongo_collection()
-    facts = OrderFact.get_pymongo_collection()
-    for bucket in set(buckets):
-        day, distributor_id, region = bucket
-        found = await facts.find(
+    """Recompute these buckets' rollups from their orders' facts (none: no rollup),
+    then the whole days they fall on."""
+    chosen = {bucket for bucket in buckets if not _is_whole_day(bucket)}
+    for bucket in _in_order(chosen | {whole_day(bucket) for bucket in chosen}):
+        await _recompute(bucket, session)
+
+
+async def _recompute(bucket: Bucket, session: Session) -> None:
+    if _is_whole_day(bucket):
+        await _recompute_whole_day(bucket, session)
+    else:
+        await _recompute_from_facts(bucket, session)
+
+
+async def _store(bucket: Bucket, rollup: SalesDay | None, session: Session) -> None:
+    rollups = _model(bucket).get_pymongo_collection()
+    if rollup is None:
+        await rollups.delete_one({"_id": _key(bucket)}, session=session)
+        return
+    body = rollup.model_dump(by_alias=True, mode="python")
+    await rollups.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
+
+
+async def _recompute_from_facts(bucket: Bucket, session: Session) -> None:
+    """The read is a bounded range of the (distributor_id, placed_at) index."""
+    day, distributor_id, region = bucket
+    found = await (
+        OrderFact.get_pymongo_collection()
+        .find(
             {"distributor_id": distributor_id, "placed_at": {"$gte": day, "$lt": day + ONE_DAY}},
             _FIELDS,
             session=session,
-        ).to_list()
-        orders = sorted(
-            (_DayOrder.of(fact) for fact in found if fact["region"] == region),
-            key=lambda order: order.id,
         )
-        if not orders:
-            await rollups.delete_one({"_id": _key(bucket)}, session=session)
-            continue
-        body = summarise(bucket, orders).model_dump(by_alias=True, mode="python")
-        await rollups.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
+        .to_list()
+    )
+    orders = sorted(
+        (_DayOrder.of(fact) for fact in found if fact["region"] == region),
+        key=lambda order: order.id,
+    )
+    await _store(bucket, summarise(bucket, orders) if orders else None, session)
+
+
+async def _recompute_whole_day(bucket: Bucket, session: Session) -> None:
+    """The sum of the day's distributors' rollups (the `day` index)."""
+    found = SalesDay.get_pymongo_collection().find({"day": bucket[0]}, session=session)
+    total: SalesDay | None = None
+    async for stored in found:
+        part = SalesDay.model_validate(stored).model_dump()
+        part.update(id=_key(bucket), distributor_id="", region="", distributor_name="")
+        total = _add(total, SalesWholeDay.model_validate(part))
+    await _store(bucket, None if total is None else _finished(total), session)
 
 
 # Inside `deferred_rollups`: the days whose rollups wait for the block's end.
@@ -279,25 +337,25 @@ async def update_rollups(
     if deferred is not None:
         deferred.update({after.bucket} | ({before.bucket} if before else set()))
         return
-    rollups = SalesDay.get_pymongo_collection()
-    for bucket in {after.bucket} | ({before.bucket} if before else set()):
-        stored = await rollups.find_one({"_id": _key(bucket)}, session=session)
-        rollup = None if stored is None else SalesDay.model_validate(stored)
+    left = {before.bucket, whole_day(before.bucket)} if before else set()
+    entered = {after.bucket, whole_day(after.bucket)}
+    for bucket in _in_order(left | entered):
+        model = _model(bucket)
+        stored = await model.get_pymongo_collection().find_one(
+            {"_id": _key(bucket)}, session=session
+        )
+        rollup = None if stored is None else model.model_validate(stored)
         try:
-            if before is not None and before.bucket == bucket:
+            if before is not None and bucket in left:
                 if rollup is None:
                     raise _Recompute
                 rollup = _remove(rollup, summarise(bucket, [before.order]))
-            if after.bucket == bucket:
+            if bucket in entered:
                 rollup = _add(rollup, summarise(bucket, [after.order]))
         except _Recompute:
-            await recompute([bucket], session)
+            await _recompute(bucket, session)
             continue
-        if rollup is None:
-            await rollups.delete_one({"_id": _key(bucket)}, session=session)
-        else:
-            body = rollup.model_dump(by_alias=True, mode="python")
-            await rollups.replace_one({"_id": body["_id"]}, body, upsert=True, session=session)
+        await _store(bucket, rollup, session)
 
 
 @asynccontextmanager
@@ -315,19 +373,26 @@ async def deferred_rollups() -> AsyncIterator[None]:
     finally:
         _deferred.reset(token)
     client = SalesDay.get_pymongo_collection().database.client
-    for bucket in sorted(deferred):
+    for bucket in _in_order(deferred | {whole_day(bucket) for bucket in deferred}):
 
         async def one(session: AsyncClientSession, bucket: Bucket = bucket) -> None:
-            await recompute([bucket], session)
+            await _recompute(bucket, session)
 
         await in_transaction(client, one)
 
 
 async def fill_sales_days(_: AppKit | None = None) -> None:
     """A database from before the rollups were kept gets them from its order facts,
-    once (the projection keeps them from then on)."""
-    if await SalesDay.find_one() is not None or await OrderFact.find_one() is None:
-        return
-    buckets = {bucket_of(fact) async for fact in OrderFact.find({})}
-    await recompute(buckets, None)
-    log.info("sales rollups filled from the order facts", extra={"rollups": len(buckets)})
+    and one from before the whole days were kept gets those from its rollups, once
+    (the projection keeps them from then on)."""
+    if await SalesDay.find_one() is None:
+        if await OrderFact.find_one() is None:
+            return
+        buckets = {bucket_of(fact) async for fact in OrderFact.find({})}
+        await recompute(buckets, None)
+        log.info("sales rollups filled from the order facts", extra={"rollups": len(buckets)})
+    elif await SalesWholeDay.find_one() is None:
+        days = await SalesDay.get_pymongo_collection().distinct("day")
+        for day in days:
+            await _recompute_whole_day((day, "", ""), None)
+        log.info("whole-day sales rollups filled from the rollups", extra={"days": len(days)})

@@ -17,7 +17,14 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient, MongoClient
 
 from apps.analytics.levels import fill_current_levels
-from apps.analytics.models import READ_MODELS, CurrentLevel, OrderFact, SalesDay, SalesTotals
+from apps.analytics.models import (
+    READ_MODELS,
+    CurrentLevel,
+    OrderFact,
+    SalesDay,
+    SalesTotals,
+    SalesWholeDay,
+)
 from apps.analytics.projections import HANDLERS
 from apps.analytics.queries import (
     FunnelQuery,
@@ -30,7 +37,13 @@ from apps.analytics.queries import (
     StockQuery,
     TopProductsQuery,
 )
-from apps.analytics.reports import REPORTS, Report, funnel_report, sales_report
+from apps.analytics.reports import (
+    REPORTS,
+    Report,
+    funnel_report,
+    sales_report,
+    top_products_report,
+)
 from apps.analytics.sales_days import bucket_of, deferred_rollups, fill_sales_days, recompute
 from apps.kit.csv_cells import csv_text
 from apps.kit.events import Event
@@ -491,7 +504,19 @@ async def test_a_database_without_sales_rollups_gets_them_from_the_order_facts(
 ) -> None:
     expected = [r.model_dump() for r in await _deliver(business_events().events)]
     await SalesDay.get_pymongo_collection().delete_many({})
+    await SalesWholeDay.get_pymongo_collection().delete_many({})
     await fill_sales_days()
+    assert [r.model_dump() for r in await _reports()] == expected
+
+
+async def test_a_database_without_whole_days_gets_them_from_the_rollups(
+    read_models: None,
+) -> None:
+    expected = [r.model_dump() for r in await _deliver(business_events().events)]
+    kept = await _stored_rollups()
+    await SalesWholeDay.get_pymongo_collection().delete_many({})
+    await fill_sales_days()
+    assert await _stored_rollups() == kept
     assert [r.model_dump() for r in await _reports()] == expected
 
 
@@ -661,8 +686,13 @@ async def test_sales_rollups_answer_as_the_orders_do(read_models: None, seed: in
 
 
 async def _stored_rollups() -> dict[str, bytes]:
-    rollups = SalesDay.get_pymongo_collection()
-    return {document["_id"]: bson.encode(document) async for document in rollups.find({})}
+    """Every rollup, the distributors' and the whole days', by collection and `_id`."""
+    stored: dict[str, bytes] = {}
+    for model in (SalesDay, SalesWholeDay):
+        rollups = model.get_pymongo_collection()
+        async for document in rollups.find({}):
+            stored[f"{rollups.name}/{document['_id']}"] = bson.encode(document)
+    return stored
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
@@ -677,7 +707,9 @@ async def test_rollups_kept_by_changes_are_the_rollups_recomputed(
     rng.shuffle(shuffled)
     await _deliver(shuffled)
     kept = await _stored_rollups()
+    assert any(key.startswith("sales_whole_days/") for key in kept)
     await SalesDay.get_pymongo_collection().delete_many({})
+    await SalesWholeDay.get_pymongo_collection().delete_many({})
     await recompute({bucket_of(fact) async for fact in OrderFact.find({})}, None)
     assert kept == await _stored_rollups()
 
@@ -732,10 +764,16 @@ async def test_the_funnel_reads_the_stages_of_the_rollups_not_their_lines(
     database = SalesDay.get_pymongo_collection().database.name
     sync: MongoClient[dict[str, Any]]
     with MongoClient(mongo_url) as sync, profiled([sync[database]]):
-        rows = (await funnel_report(FunnelQuery())).rows
+        rows = (await funnel_report(FunnelQuery(region="north"))).rows
         reads: list[dict[str, Any]] = list(
             sync[database]["system.profile"].find({"command.find": "sales_days"})
         )
+    north = [stages for key, stages in expected.items() if key.endswith("|north")]
+    assert rows[0]["orders"] == sum(stages.get("placed", 0) for stages in north)
+    assert [read["command"].get("projection") for read in reads] == [{"stages": 1}]
+    with MongoClient(mongo_url) as sync, profiled([sync[database]]):
+        rows = (await funnel_report(FunnelQuery())).rows
+        reads = list(sync[database]["system.profile"].find({"command.find": "sales_whole_days"}))
     placed = sum(stages.get("placed", 0) for stages in expected.values())
     assert rows[0] == {"stage": "placed", "orders": placed, "rate": 1.0 if placed else 0.0}
     assert [read["command"].get("projection") for read in reads] == [{"stages": 1}]
@@ -750,11 +788,12 @@ async def test_the_sales_report_of_whole_days_reads_their_sums_not_their_lines(
     facts = await OrderFact.find({}).to_list()
     database = SalesDay.get_pymongo_collection().database.name
     sync: MongoClient[dict[str, Any]]
-    for group in (SalesGroup.WEEK, SalesGroup.DISTRIBUTOR):
+    by_group = {SalesGroup.WEEK: "sales_whole_days", SalesGroup.DISTRIBUTOR: "sales_days"}
+    for group, rollups in by_group.items():
         with MongoClient(mongo_url) as sync, profiled([sync[database]]):
             rows = (await sales_report(SalesQuery(group_by=group))).rows
             reads: list[dict[str, Any]] = list(
-                sync[database]["system.profile"].find({"command.find": "sales_days"})
+                sync[database]["system.profile"].find({"command.find": rollups})
             )
         assert [_sales_row(row) for row in rows] == _sales_from_facts(facts, group, None, None)
         assert len(reads) == 1
@@ -786,3 +825,35 @@ async def test_a_rollup_stored_before_its_totals_were_kept_still_counts(
     assert [_sales_row(row) for row in rows] == _sales_from_facts(
         facts, SalesGroup.REGION, None, None
     )
+
+
+async def test_reports_over_the_whole_business_read_one_rollup_a_day(
+    read_models: None, mongo_url: str
+) -> None:
+    """Without a distributor or region (and not by distributor or region), the sales,
+    top-products and funnel reports read the whole days: their cost follows the days,
+    not the distributors who bought on them."""
+    await _deliver(random_orders(random.Random(12), 90).events)
+    facts = await OrderFact.find({}).to_list()
+    days = {fact.placed_at.date() for fact in facts}
+    assert await SalesDay.count() > len(days)  # several distributors a day
+    assert await SalesWholeDay.count() == len(days)
+    database = SalesDay.get_pymongo_collection().database.name
+    sync: MongoClient[dict[str, Any]]
+    with MongoClient(mongo_url) as sync, profiled([sync[database]]):
+        top = (await top_products_report(TopProductsQuery(limit=100))).rows
+        by_day = (await sales_report(SalesQuery(group_by=SalesGroup.DAY))).rows
+        by_category = (await sales_report(SalesQuery(group_by=SalesGroup.CATEGORY))).rows
+        funnel = (await funnel_report(FunnelQuery())).rows
+        reads: list[dict[str, Any]] = list(sync[database]["system.profile"].find({"op": "query"}))
+    assert [read["command"]["find"] for read in reads] == ["sales_whole_days"] * 4
+    by_product = _sales_from_facts(facts, SalesGroup.PRODUCT, None, None)
+    ranked = sorted(by_product, key=lambda row: (-row[3], row[0]))  # by units, the default
+    assert [_sales_row({k: v for k, v in row.items() if k != "rank"}) for row in top] == ranked
+    assert [_sales_row(row) for row in by_day] == _sales_from_facts(
+        facts, SalesGroup.DAY, None, None
+    )
+    assert [_sales_row(row) for row in by_category] == _sales_from_facts(
+        facts, SalesGroup.CATEGORY, None, None
+    )
+    assert funnel[0]["orders"] == len(facts)
