@@ -24,7 +24,7 @@ from apps.inventory.settings import InventorySettings
 from apps.order.inventory_client import CatalogEntry
 from apps.order.models import Address
 from bench.baseline import WAREHOUSE
-from bench.run import Setup
+from bench.run import CpuTally, Setup
 from bench.scale.fill import Customer, Shop
 
 PREFIX = "scale_"
@@ -156,4 +156,27 @@ def wait_until_idle(
         if time.monotonic() - started > seconds:
             raise RuntimeError(f"the platform did not catch up within {seconds:.0f} s: {waiting}")
         time.sleep(0.1)
+    return time.monotonic() - started
+
+
+# The platform at rest (relay and consumer polls, the database's heartbeat) uses about
+# a tenth of a core; after a fill of 100k orders the database goes on working for a while.
+QUIET_CORES = 0.25
+QUIET_WINDOW_SECONDS = 1.0
+QUIET_WINDOWS = 3
+
+
+def wait_until_quiet(pids: dict[str, int | None], seconds: float = 300.0) -> float:
+    """Wait until the platform's processes together use under QUIET_CORES for
+    QUIET_WINDOWS windows in a row, so that a size's requests are not measured
+    against the fill's aftermath; answers how long it took (`seconds` at most)."""
+    started = time.monotonic()
+    quiet = 0
+    tally = CpuTally(pids)
+    while quiet < QUIET_WINDOWS and time.monotonic() - started < seconds:
+        tally.seconds.clear()
+        with tally.measure():
+            time.sleep(QUIET_WINDOW_SECONDS)
+        busy = sum(spent for name, spent in tally.seconds.items() if name != "client")
+        quiet = quiet + 1 if busy < QUIET_CORES * QUIET_WINDOW_SECONDS else 0
     return time.monotonic() - started

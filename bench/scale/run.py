@@ -138,6 +138,11 @@ def print_size(result: dict[str, Any]) -> None:
             f"  {kind:<32} n={figures['n']:<4} p50 {figures['p50_ms']:8.1f} ms   "
             f"p99 {figures['p99_ms']:8.1f} ms{errors}"
         )
+    placing = result.get("place_cpu_ms") or {}
+    print(
+        f"  settled in {result['settle_seconds']:.1f} s; CPU ms an order placed: "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in placing.items())
+    )
     rebuilt = result["rebuild"]
     if rebuilt and "error" in rebuilt:
         print(f"  rebuild: failed after {rebuilt['seconds']:.1f} s: {rebuilt['error']}")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from pymongo import MongoClient
 
-from bench.run import check_invariants, memory_mb
+from bench.run import CpuTally, check_invariants, memory_mb
 from bench.scale import checks
 from bench.scale.fill import Filler, FillReport
 from bench.scale.measure import (
@@ -26,7 +26,7 @@ from bench.scale.measure import (
     rebuild,
     relay_lag,
 )
-from bench.scale.platform import Platform, wait_until_idle
+from bench.scale.platform import Platform, wait_until_idle, wait_until_quiet
 
 SHAPE_SAMPLE = 50
 # Refuse to fill a size whose projected database memory is over what is free by this.
@@ -48,6 +48,7 @@ class Plan:
     warm_up_orders: int = 20
     warm_up_reads: int = 3  # per kind
     cache_mb: float = 0.0  # the embedded database's cache (0: not known)
+    quiet_seconds: float = 180.0  # the longest wait for a quiet machine before measuring
 
     def budget(self) -> Budget:
         return Budget(self.requests, self.kind_seconds, self.min_requests)
@@ -79,6 +80,11 @@ class Scale:
 
     def idle(self) -> float:
         return wait_until_idle(self.client, self.platform.prefix)
+
+    def rest(self) -> float:
+        """Every event relayed and consumed, then the machine quiet; answers how long
+        it took."""
+        return self.idle() + wait_until_quiet(self.platform.pids(), self.plan.quiet_seconds)
 
     def too_big(self, orders: int) -> str | None:
         """Why the database would not fit `orders` in memory (the machine's, or
@@ -146,7 +152,7 @@ class Scale:
     async def size(self, http: httpx.AsyncClient, orders: int) -> dict[str, Any]:
         plan, url = self.plan, self.platform.url
         fill = await self._fill(orders)
-        settled = self.idle()
+        settled = self.rest()
         # Before any order over HTTP moves them: the fill's own current levels.
         current_levels = checks.current_levels_unlike_levels(
             self.client, self.platform.prefix, self.filler.shop.warehouse
@@ -161,13 +167,16 @@ class Scale:
         self.idle()
         await measure(http, reads, Budget(plan.warm_up_reads, 5.0, 1))
         print("placing orders ...", flush=True)
-        samples = await measure(http, place, plan.budget())
+        self.rest()
+        placing = CpuTally(self.platform.pids())
+        with placing.measure():
+            samples = await measure(http, place, plan.budget())
         print("relay lag ...", flush=True)
-        self.idle()
+        self.rest()
         feeds = {source: url(source, "") for source in RELAYED}
         lags = await relay_lag(http, self.shopper, feeds, admin, self._published(), plan.lag_orders)
         samples.update({f"relay lag, {source} feed": lag for source, lag in lags.items()})
-        self.idle()
+        self.rest()
         print("reads ...", flush=True)
         samples.update(await measure(http, reads, plan.budget()))
         result: dict[str, Any] = {
@@ -175,6 +184,8 @@ class Scale:
             "orders": self.orders(),
             "fill": {"orders": fill.orders, "documents": fill.documents, "seconds": fill.seconds},
             "settle_seconds": settled,
+            # CPU ms per order placed (timed orders only), by process, consumers included.
+            "place_cpu_ms": placing.breakdown(len(samples["place order"].latencies_ms)),
             "requests": {name: found.figures() for name, found in samples.items()},
             "rebuild": None,
             "checks": {"analytics' current levels match the levels after the fill": current_levels},

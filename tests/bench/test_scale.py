@@ -41,6 +41,7 @@ async def test_a_tiny_scale_run_fills_like_the_services_and_times_every_request(
         lag_orders=2,
         warm_up_orders=1,
         warm_up_reads=1,
+        quiet_seconds=5.0,
     )
     scale = await scale_for(bench_platform, plan)
     async with httpx.AsyncClient(timeout=60.0) as http:
@@ -58,6 +59,8 @@ async def test_a_tiny_scale_run_fills_like_the_services_and_times_every_request(
         assert not figures["errors"], (kind, figures["errors"])
     # The stock invariants cover every order in the databases: other tests' too here.
     assert result["checks"]["filled documents shaped as the services'"] == []
+    # Per process; 2 orders may spend under one clock tick in one of them.
+    assert {"order", "inventory", "analytics"} <= set(result["place_cpu_ms"])
     assert result["checks"]["procurement's signals match the levels"] == []
     assert result["checks"]["analytics' current levels match the levels after the fill"] == []
 
