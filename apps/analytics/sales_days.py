@@ -315,10 +315,9 @@ async def _recompute_whole_day(bucket: Bucket, session: Session) -> None:
     """The sum of the day's distributors' rollups (the `day` index)."""
     found = SalesDay.get_pymongo_collection().find({"day": bucket[0]}, session=session)
     total: SalesDay | None = None
+    whole = {"_id": _key(bucket), "distributor_id": "", "region": "", "distributor_name": ""}
     async for stored in found:
-        part = SalesDay.model_validate(stored).model_dump()
-        part.update(id=_key(bucket), distributor_id="", region="", distributor_name="")
-        total = _add(total, SalesWholeDay.model_validate(part))
+        total = _add(total, SalesWholeDay.model_validate({**stored, **whole}))
     await _store(bucket, None if total is None else _finished(total), session)
 
 
@@ -394,5 +393,5 @@ async def fill_sales_days(_: AppKit | None = None) -> None:
     elif await SalesWholeDay.find_one() is None:
         days = await SalesDay.get_pymongo_collection().distinct("day")
         for day in days:
-            await _recompute_whole_day((day, "", ""), None)
+            await _recompute_whole_day((day, "", ""), None)  # the whole day's bucket
         log.info("whole-day sales rollups filled from the rollups", extra={"days": len(days)})

@@ -82,8 +82,8 @@ class Scale:
         return wait_until_idle(self.client, self.platform.prefix)
 
     def rest(self) -> float:
-        """Every event relayed and consumed, then the machine quiet; answers how long
-        it took."""
+        """Every event relayed and consumed, then the platform's processes quiet
+        (other programs on the machine are not watched); answers how long it took."""
         return self.idle() + wait_until_quiet(self.platform.pids(), self.plan.quiet_seconds)
 
     def too_big(self, orders: int) -> str | None:
