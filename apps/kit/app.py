@@ -24,6 +24,7 @@ from apps.kit import health as health_routes
 from apps.kit.database import Database
 from apps.kit.error_handlers import install_error_handlers
 from apps.kit.forwarded import ForwardedClientMiddleware
+from apps.kit.garbage_collection import freeze_long_lived
 from apps.kit.health import Health
 from apps.kit.metrics import gauge, instrument
 from apps.kit.middleware import RequestContextMiddleware
@@ -230,6 +231,7 @@ def create_app(
         await database.connect()
         preparing = [loop.prepare for loop in loops if loop.prepare is not None]
         await _run_hooks(kit, [*on_ready, *preparing, _seed_demo_data])
+        freeze_long_lived()
         started["done"] = True
         watch = BackgroundLoop("database-watch", watch_database, DATABASE_WATCH_SECONDS)
         return [asyncio.create_task(_repeat(kit, loop), name=loop.name) for loop in [watch, *loops]]

@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from apps.kit.app import AppKit
+from apps.kit.garbage_collection import time_pauses
 from apps.kit.logs import configure_logging
 from apps.kit.memory import return_large_buffers
 from apps.kit.settings import ServiceSettings, load_settings
@@ -45,6 +46,7 @@ class DrainingServer(uvicorn.Server):
 
 def serve(app_factory: Callable[[SettingsT], FastAPI], settings_type: type[SettingsT]) -> None:
     return_large_buffers()
+    time_pauses()
     settings = load_settings(settings_type)
     configure_logging(settings.service_name, settings.log_level)
     app = app_factory(settings)

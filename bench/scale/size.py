@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pymongo import MongoClient
 
+from apps.kit.garbage_collection import freeze_long_lived
 from bench.run import CpuTally, check_invariants, memory_mb
 from bench.scale import checks
 from bench.scale.fill import Filler, FillReport
@@ -83,8 +84,12 @@ class Scale:
 
     def rest(self) -> float:
         """Every event relayed and consumed, then the platform's processes quiet
-        (other programs on the machine are not watched); answers how long it took."""
-        return self.idle() + wait_until_quiet(self.platform.pids(), self.plan.quiet_seconds)
+        (other programs on the machine are not watched); answers how long it took.
+        The driver then freezes what it holds (the fill's records among them), so
+        its own full collections stay short and are not timed as the platform's."""
+        waited = self.idle() + wait_until_quiet(self.platform.pids(), self.plan.quiet_seconds)
+        freeze_long_lived()
+        return waited
 
     def too_big(self, orders: int) -> str | None:
         """Why the database would not fit `orders` in memory (the machine's, or

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import jwt
+from prometheus_client.parser import text_string_to_metric_families
 
 from apps.devstack.processes import REPO_ROOT, ServiceProcess
 from apps.kit.problems import problem_type
@@ -240,6 +241,25 @@ def test_metrics_use_route_templates(auth_platform: Platform, probe: ServiceProc
     assert "dst_one" not in metrics
     assert "process_resident_memory_bytes" in metrics
     assert "glosleep_database_up 1.0" in metrics
+
+
+def test_a_ready_service_has_frozen_its_start_up_objects_and_times_its_collections(
+    probe: ServiceProcess,
+) -> None:
+    families = {
+        family.name: family
+        for family in text_string_to_metric_families(httpx.get(probe.url + "/metrics").text)
+    }
+    frozen = families["glosleep_gc_frozen_objects"].samples[0].value
+    assert frozen > 10_000, (
+        "start-up's modules, models and routes are walked by every full collection"
+    )
+    full_collections = [
+        sample.value
+        for sample in families["glosleep_gc_pause_seconds"].samples
+        if sample.name.endswith("_count") and sample.labels["generation"] == "2"
+    ]
+    assert full_collections[0] >= 1
 
 
 def test_sigterm_drains_then_exits_cleanly(auth_platform: Platform) -> None:
