@@ -56,7 +56,8 @@ def _arguments() -> tuple[Plan, argparse.Namespace]:
         help=f"sizes at which to time the analytics rebuild: a list or 'all' (default: "
         f"those up to {REBUILD_UP_TO}; at 100k orders it takes about an hour)",
     )
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per kind")
+    parser.add_argument("--requests", type=int, default=200, help="orders placed and timed")
+    parser.add_argument("--reads", type=int, default=1000, help="timed requests per read kind")
     parser.add_argument(
         "--kind-seconds",
         type=float,
@@ -86,6 +87,7 @@ def _arguments() -> tuple[Plan, argparse.Namespace]:
         sizes=args.sizes,
         rebuild_sizes=rebuild_sizes,
         requests=args.requests,
+        reads=args.reads,
         kind_seconds=args.kind_seconds,
         min_requests=args.min_requests,
         lag_orders=args.lag_orders,
