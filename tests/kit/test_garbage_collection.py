@@ -57,9 +57,15 @@ def test_each_collection_is_timed_once_by_generation() -> None:
 
     time_pauses()
     time_pauses()
-    before = full_collections()
-    gc.collect()
-    assert full_collections() == before + 1
+    # No automatic collection (another thread's allocations) between the two readings.
+    gc.disable()
+    try:
+        before = full_collections()
+        gc.collect()
+        after = full_collections()
+    finally:
+        gc.enable()
+    assert after == before + 1
     assert (
         REGISTRY.get_sample_value("glosleep_gc_pause_seconds_sum", {"generation": "2"}) or 0
     ) > 0
