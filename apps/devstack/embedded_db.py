@@ -38,7 +38,24 @@ class EmbeddedMongo(ManagedProcess):
 
     `cache_size` ("4G") is the server's WiredTiger cache; in memory it is also the
     most data the store holds (1G unless given: beyond it every write fails with
-    WT_CACHE_FULL)."""
+    WT_CACHE_FULL).
+
+    Two of SecantusDB's background jobs hold its global lock for time that grows
+    with the data, which stalls every other request meanwhile; MongoDB does both
+    otherwise. The scale bench turns them off (ADR 0033); development and the tests
+    keep SecantusDB's defaults:
+    - `oplog_entries` caps the oplog by its number of entries only, with no time
+      limit, as MongoDB bounds its oplog by size only. Unless given, SecantusDB keeps
+      100,000 entries or an hour, and past either trims the oldest 1,000 every
+      1,000 writes.
+    - `expire_documents=False` stops the TTL sweep. Every minute it reads and
+      decodes every document of each collection with a TTL index, expired or not
+      (247 ms for 16,000 idempotency records), where MongoDB's TTL monitor reads
+      the index's expired range."""
+
+    # An oplog entry older than this is trimmed even under the cap: a year, so
+    # that in practice only the cap trims.
+    OPLOG_RETENTION_SECONDS = 365 * 24 * 3600
 
     def __init__(
         self,
@@ -46,11 +63,15 @@ class EmbeddedMongo(ManagedProcess):
         port: int | None = None,
         log: Path | None = None,
         cache_size: str | None = None,
+        oplog_entries: int | None = None,
+        expire_documents: bool = True,
     ):
         super().__init__("the embedded database", log)
         self.storage = storage
         self.port = port or free_port()
         self.cache_size = cache_size
+        self.oplog_entries = oplog_entries
+        self.expire_documents = expire_documents
 
     @property
     def url(self) -> str:
@@ -58,7 +79,7 @@ class EmbeddedMongo(ManagedProcess):
 
     def command(self) -> list[str]:
         return [
-            server_binary(),
+            *self._server(),
             "--host",
             "127.0.0.1",
             "--port",
@@ -69,6 +90,20 @@ class EmbeddedMongo(ManagedProcess):
             "WARNING",
             *(["--sync-on-commit"] if self.storage else []),
             *(["--cache-size", self.cache_size] if self.cache_size else []),
+            *(self._oplog_options() if self.oplog_entries else []),
+        ]
+
+    def _server(self) -> list[str]:
+        if self.expire_documents:
+            return [server_binary()]
+        return [sys.executable, "-m", "apps.devstack.secantusd_without_ttl_sweep"]
+
+    def _oplog_options(self) -> list[str]:
+        return [
+            "--oplog-max-entries",
+            str(self.oplog_entries),
+            "--oplog-retention-seconds",
+            str(self.OPLOG_RETENTION_SECONDS),
         ]
 
     def is_ready(self) -> bool:

@@ -1,5 +1,6 @@
-"""Requests through the services' HTTP APIs, timed one at a time (the cost of
-each request at this size, not queueing): placing an order, reading one,
+"""Requests through the services' HTTP APIs, reads timed one at a time (the cost
+of each request at this size, not queueing) and orders placed at a fixed rate:
+placing an order, reading one,
 listing a distributor's orders page by page, stock levels, every analytics
 report; the outbox relays' lag; the analytics rebuild."""
 
@@ -69,8 +70,11 @@ class Budget:
         return taken >= self.requests or (samples.seconds >= self.seconds and taken >= self.minimum)
 
 
-async def _timed(http: httpx.AsyncClient, kind: Kind, samples: Samples) -> None:
-    started = time.perf_counter()
+async def _timed(
+    http: httpx.AsyncClient, kind: Kind, samples: Samples, started: float | None = None
+) -> None:
+    """One request, timed from `started` (by default, from now)."""
+    started = time.perf_counter() if started is None else started
     try:
         response = await kind.send(http)
     except httpx.HTTPError as error:
@@ -94,6 +98,25 @@ async def measure(http: httpx.AsyncClient, kinds: list[Kind], budget: Budget) ->
         for kind in active:
             await _timed(http, kind, samples[kind.name])
         active = [kind for kind in active if not budget.done(samples[kind.name])]
+    return samples
+
+
+async def at_rate(http: httpx.AsyncClient, kind: Kind, rate: float, count: int) -> Samples:
+    """`count` requests arriving `rate` a second whatever the answers' speed, each
+    timed from its scheduled time (no coordinated omission): the latency a caller
+    meets at that load. Back to back, each request would instead queue behind the
+    background work its predecessors left (relays, consumers), and a size whose
+    requests cost more would be measured under a heavier load."""
+    samples = Samples()
+    start = time.perf_counter()
+    requests = []
+    for n in range(count):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        requests.append(asyncio.create_task(_timed(http, kind, samples, scheduled)))
+    await asyncio.gather(*requests)
     return samples
 
 

@@ -105,10 +105,20 @@ class Platform:
 
 @contextmanager
 def running_platform(
-    work: Path, distributors: int, skus: int, cache_size: str | None = None
+    work: Path,
+    distributors: int,
+    skus: int,
+    cache_size: str | None = None,
+    oplog_entries: int | None = None,
 ) -> Iterator[Platform]:
     admin_email, admin_password = "admin@bench.glosleep.test", "bench-" + secrets.token_hex(12)
-    database = EmbeddedMongo(storage=None, log=work / "database.log", cache_size=cache_size)
+    database = EmbeddedMongo(
+        storage=None,
+        log=work / "database.log",
+        cache_size=cache_size,
+        oplog_entries=oplog_entries,
+        expire_documents=False,  # no document expires during a run (ADR 0033)
+    )
     with database as mongo_url:
         stack = LocalStack(
             StackConfig(

@@ -2,8 +2,9 @@
 services run on one embedded database; at each size (1k, 10k, 100k orders by
 default) the databases are filled to that many orders (bench/scale/fill.py),
 the platform is left to settle, and requests are timed through the HTTP APIs:
-placing an order, reading one, paging through a distributor's orders, stock
-levels, every analytics report; the outbox relays' lag; the analytics rebuild.
+placing an order (10 a second, twice the expected peak), reading one, paging
+through a distributor's orders, stock levels, every analytics report; the
+outbox relays' lag; the analytics rebuild.
 Prints p50/p99 per request kind and size, the rebuild time per size, the
 targets (p99 grows at most 1.3x from the smallest size to the largest, the
 rebuild at most linearly) and the checks; exits 1 when one is missed."""
@@ -57,6 +58,12 @@ def _arguments() -> tuple[Plan, argparse.Namespace]:
         f"those up to {REBUILD_UP_TO}; at 100k orders it takes about an hour)",
     )
     parser.add_argument("--requests", type=int, default=200, help="orders placed and timed")
+    parser.add_argument(
+        "--place-rate",
+        type=float,
+        default=Plan.place_rate,
+        help="orders a second while they are timed (twice the expected peak)",
+    )
     parser.add_argument("--reads", type=int, default=1000, help="timed requests per read kind")
     parser.add_argument(
         "--kind-seconds",
@@ -87,6 +94,7 @@ def _arguments() -> tuple[Plan, argparse.Namespace]:
         sizes=args.sizes,
         rebuild_sizes=rebuild_sizes,
         requests=args.requests,
+        place_rate=args.place_rate,
         reads=args.reads,
         kind_seconds=args.kind_seconds,
         min_requests=args.min_requests,
@@ -220,7 +228,9 @@ def main() -> int:
         return figures
 
     work = Path(tempfile.mkdtemp(prefix="glosleep-scale-"))
-    with running_platform(work, args.distributors, args.skus, args.cache_size) as platform:
+    with running_platform(
+        work, args.distributors, args.skus, args.cache_size, plan.oplog_entries()
+    ) as platform:
         results = asyncio.run(run_sizes(platform, plan, save))
     figures = save(results)
     print("\ntargets")

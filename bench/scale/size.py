@@ -21,6 +21,7 @@ from bench.scale.measure import (
     RELAYED,
     Budget,
     Shopper,
+    at_rate,
     measure,
     place_kind,
     read_kinds,
@@ -36,6 +37,9 @@ MEMORY_MARGIN = 1.25
 Client = MongoClient[dict[str, Any]]
 
 
+OPLOG_ENTRIES_AN_ORDER = 30
+
+
 @dataclass(frozen=True)
 class Plan:
     """How much to measure at each size."""
@@ -43,6 +47,9 @@ class Plan:
     sizes: list[int]
     rebuild_sizes: list[int]
     requests: int = 200  # orders placed and timed
+    # Orders a second while they are timed: twice GloSleep's expected peak
+    # (docs/capacity.md), the same load at every size.
+    place_rate: float = 10.0
     # Per read kind. A p99 of 200 samples is the third slowest, and the reads take
     # 3-15 ms, so one stray millisecond moved it by a third; reading more adds no
     # order, so the data measured stays the same.
@@ -57,6 +64,12 @@ class Plan:
 
     def budget(self, requests: int) -> Budget:
         return Budget(requests, self.kind_seconds, self.min_requests)
+
+    def oplog_entries(self) -> int:
+        """An oplog that keeps every write of the run, as MongoDB's default oplog
+        (at least 990 MB) would: the fill writes 13 documents an order, and the
+        placements and the rebuild fewer than that again."""
+        return OPLOG_ENTRIES_AN_ORDER * max(self.sizes)
 
 
 def _available_mb() -> float:
@@ -179,7 +192,8 @@ class Scale:
         self.rest()
         placing = CpuTally(self.platform.pids())
         with placing.measure():
-            samples = await measure(http, place, plan.budget(plan.requests))
+            placed = await at_rate(http, place[0], plan.place_rate, plan.requests)
+        samples = {place[0].name: placed}
         print("relay lag ...", flush=True)
         self.rest()
         feeds = {source: url(source, "") for source in RELAYED}
@@ -193,6 +207,7 @@ class Scale:
             "orders": self.orders(),
             "fill": {"orders": fill.orders, "documents": fill.documents, "seconds": fill.seconds},
             "settle_seconds": settled,
+            "place_rate": plan.place_rate,
             # CPU ms per order placed (timed orders only), by process, consumers included.
             "place_cpu_ms": placing.breakdown(len(samples["place order"].latencies_ms)),
             "requests": {name: found.figures() for name, found in samples.items()},

@@ -5,6 +5,7 @@ request kind is timed without errors."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import bson
@@ -12,8 +13,10 @@ import httpx
 from pymongo import MongoClient
 
 from apps.analytics.projections import apply_inventory_event, apply_order_event
+from apps.devstack.embedded_db import EmbeddedMongo
 from apps.kit.events import Event
 from bench.scale.checks import published
+from bench.scale.measure import Kind, at_rate
 from bench.scale.platform import Platform as BenchPlatform
 from bench.scale.run import scale_for, targets
 from bench.scale.size import Plan
@@ -117,3 +120,52 @@ def test_the_targets_compare_the_smallest_size_with_the_largest() -> None:
 
     verdicts = targets([_size(1_000, 10.0, 5.0), _size(100_000, 12.0, None)])
     assert [v["met"] for v in verdicts] == [True, None]  # the rebuild was not timed at 100k
+
+
+async def test_orders_are_placed_at_the_rate_whatever_the_answers_speed() -> None:
+    """Every request arrives at its scheduled time even while the earlier ones wait
+    for an answer, and each is timed from its scheduled time: the first one, held
+    until the last has arrived, took at least the whole schedule (back to back,
+    the first would never be answered)."""
+    count, rate = 5, 50.0
+    in_flight = 0
+    all_arrived = asyncio.Event()
+
+    async def held_until_all_arrive(_: httpx.AsyncClient) -> httpx.Response:
+        nonlocal in_flight
+        in_flight += 1
+        if in_flight == count:
+            all_arrived.set()
+        await all_arrived.wait()
+        return httpx.Response(201)
+
+    kind = Kind("place order", held_until_all_arrive, expect=201)
+    async with httpx.AsyncClient() as http:
+        samples = await asyncio.wait_for(at_rate(http, kind, rate, count), timeout=30)
+
+    assert len(samples.latencies_ms) == count
+    assert not samples.errors
+    assert max(samples.latencies_ms) >= (count - 1) / rate * 1000
+
+
+def test_the_benchs_database_keeps_the_oplog_it_is_given() -> None:
+    """SecantusDB trims its oplog 1,000 entries at a time under its global lock
+    once it holds 100,000; the scale bench gives it room for the whole run. Here a
+    small cap shows the settings reach the server: under it the first write stays,
+    past it the first write is trimmed."""
+    cap = 2_000
+    with EmbeddedMongo(None, oplog_entries=cap, expire_documents=False) as url:
+        client: MongoClient[Document] = MongoClient(url)
+        oplog, documents = client.local["oplog.rs"], client.bench_oplog["documents"]
+        documents.insert_one({"_id": "first"})
+        documents.insert_many([{"n": n} for n in range(cap - 500)])
+        assert oplog.find_one({"o._id": "first"}) is not None
+        documents.insert_many([{"n": n} for n in range(2 * cap)])
+        assert oplog.find_one({"o._id": "first"}) is None
+        client.close()
+
+
+def test_the_benchs_oplog_holds_every_write_of_its_largest_size() -> None:
+    plan = Plan(sizes=[1_000, 100_000], rebuild_sizes=[])
+    # The fill writes 13 documents an order; placing and the rebuild write again.
+    assert plan.oplog_entries() >= 2 * 13 * 100_000
