@@ -37,7 +37,7 @@ MEMORY_MARGIN = 1.25
 Client = MongoClient[dict[str, Any]]
 
 
-OPLOG_ENTRIES_AN_ORDER = 30
+OPLOG_ENTRIES_AN_ORDER = 40
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,9 @@ class Plan:
 
     def oplog_entries(self) -> int:
         """An oplog that keeps every write of the run, as MongoDB's default oplog
-        (at least 990 MB) would: the fill writes 13 documents an order, and the
-        placements and the rebuild fewer than that again."""
+        (at least 990 MB) would: the fill writes 13 documents an order, the
+        rebuild about as many again (3 events an order, each applied in a few
+        writes), with room to spare."""
         return OPLOG_ENTRIES_AN_ORDER * max(self.sizes)
 
 
