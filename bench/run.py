@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +230,24 @@ async def closed_loop(
     return results
 
 
+async def on_schedule(
+    count: int, rate: float, send: Callable[[int, float], Coroutine[Any, Any, None]]
+) -> float:
+    """Starts `send(n, scheduled)` for each n below `count`, `rate` a second,
+    whatever the earlier ones' speed (the caller times each from `scheduled`: no
+    coordinated omission); answers the seconds until the last has finished."""
+    tasks: list[asyncio.Task[None]] = []
+    start = time.perf_counter()
+    for n in range(count):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(n, scheduled)))
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - start
+
+
 async def open_loop(
     url: str, tokens: list[dict[str, str]], skus: list[str], rate: float, seconds: float
 ) -> Results:
@@ -239,22 +257,12 @@ async def open_loop(
     rng = random.Random(7)  # noqa: S311 - a repeatable load mix, not a secret
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as http:
-        tasks = []
-        count = max(1, int(rate * seconds))
-        start = time.perf_counter()
-        for n in range(count):
-            scheduled = start + n / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
+
+        def place(n: int, scheduled: float) -> Coroutine[Any, Any, None]:
             lines = order_lines(rng, skus)
-            tasks.append(
-                asyncio.create_task(
-                    _place(http, url, tokens[n % len(tokens)], lines, results, scheduled)
-                )
-            )
-        await asyncio.gather(*tasks)
-        results.elapsed = time.perf_counter() - start
+            return _place(http, url, tokens[n % len(tokens)], lines, results, scheduled)
+
+        results.elapsed = await on_schedule(max(1, int(rate * seconds)), rate, place)
     return results
 
 

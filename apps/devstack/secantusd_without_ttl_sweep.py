@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 import sys
 
-from secantus import cli  # type: ignore[import-untyped]
-from secantus.server import SecantusDBServer  # type: ignore[import-untyped]
+from secantus import cli  # type: ignore[import-untyped]  # SecantusDB ships no type hints
+from secantus.server import SecantusDBServer  # type: ignore[import-untyped]  # as above
 
 if __name__ == "__main__":
     cli.SecantusDBServer = functools.partial(SecantusDBServer, ttl_sweep_seconds=0)

@@ -20,7 +20,7 @@ import httpx
 from apps.analytics.reports import REPORTS
 from apps.kit.events import EventPage
 from bench.baseline import order_lines
-from bench.run import percentile
+from bench.run import on_schedule, percentile
 
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 # Feeds whose relay lag is measured.
@@ -108,15 +108,7 @@ async def at_rate(http: httpx.AsyncClient, kind: Kind, rate: float, count: int) 
     background work its predecessors left (relays, consumers), and a size whose
     requests cost more would be measured under a heavier load."""
     samples = Samples()
-    start = time.perf_counter()
-    requests = []
-    for n in range(count):
-        scheduled = start + n / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        requests.append(asyncio.create_task(_timed(http, kind, samples, scheduled)))
-    await asyncio.gather(*requests)
+    await on_schedule(count, rate, lambda _, scheduled: _timed(http, kind, samples, scheduled))
     return samples
 
 
