@@ -117,7 +117,7 @@ def running_platform(
         log=work / "database.log",
         cache_size=cache_size,
         oplog_entries=oplog_entries,
-        expire_documents=False,  # no document expires during a run (ADR 0033)
+        stall_free=True,  # ADR 0033
     )
     with database as mongo_url:
         stack = LocalStack(
