@@ -266,6 +266,15 @@ async def open_loop(
     return results
 
 
+# Fields of /proc/<pid>/stat counted from its third, the state after the command name.
+MAJFLT, UTIME, STIME = 9, 11, 12
+
+
+def process_stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 class CpuTally:
     """CPU time (user + system) each process spent while measured, and this one's."""
 
@@ -277,8 +286,8 @@ class CpuTally:
         ticks = os.sysconf("SC_CLK_TCK")
         now = {}
         for name, pid in self._pids.items():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            now[name] = (int(fields[11]) + int(fields[12])) / ticks
+            fields = process_stat(pid)
+            now[name] = (int(fields[UTIME]) + int(fields[STIME])) / ticks
         own = os.times()
         now["client"] = own.user + own.system
         return now
@@ -305,6 +314,32 @@ class CpuTally:
         parts = {name: spent * 1000 / orders for name, spent in self.seconds.items() if spent}
         shown = ", ".join(f"{name} {ms:.1f}" for name, ms in parts.items())
         return f"{sum(parts.values()):.1f} ({shown})"
+
+
+class MachineTally:
+    """What the machine itself took from a measured window: CPU time its host stole
+    from this virtual machine (all CPUs), and the major page faults of the measured
+    processes (pages read back from disk after the kernel dropped them). Either
+    stops a process however little work it has, so a stall with neither is the
+    platform's own."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self._pids = [pid for pid in pids.values() if pid is not None]
+        self.figures = {"stolen_cpu_seconds": 0.0, "major_faults": 0}
+
+    def _now(self) -> tuple[float, int]:
+        # /proc/stat's first line: cpu user nice system idle iowait irq softirq steal ...
+        steal_ticks = int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8])
+        faults = sum(int(process_stat(pid)[MAJFLT]) for pid in self._pids)
+        return steal_ticks / os.sysconf("SC_CLK_TCK"), faults
+
+    @contextmanager
+    def measure(self) -> Iterator[None]:
+        stolen, faults = self._now()
+        yield
+        stolen_after, faults_after = self._now()
+        self.figures["stolen_cpu_seconds"] += round(stolen_after - stolen, 2)
+        self.figures["major_faults"] += faults_after - faults
 
 
 def memory_mb(pid: int | None) -> tuple[float, float]:

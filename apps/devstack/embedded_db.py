@@ -47,12 +47,13 @@ class EmbeddedMongo(ManagedProcess):
       limit, as MongoDB bounds its oplog by size only. Unless given, SecantusDB keeps
       100,000 entries or an hour, and past either trims the oldest 1,000 every
       1,000 writes.
-    - `stall_free=True` stops the TTL sweep and walks the store in no garbage
-      collection (apps/devstack/secantusd_without_stalls.py). Every minute the sweep
-      reads and decodes every document of each collection with a TTL index, expired
-      or not (247 ms for 16,000 idempotency records), where MongoDB's TTL monitor
-      reads the index's expired range. A full collection of the Python process that
-      SecantusDB is walks every document it holds (up to 650 ms at 100k orders)."""
+    - `stall_free=True` stops the TTL sweep and keeps each garbage collection to the
+      objects made since the last full one (apps/devstack/secantusd_without_stalls.py).
+      Every minute the sweep reads and decodes every document of each collection with
+      a TTL index, expired or not (247 ms for 16,000 idempotency records), where
+      MongoDB's TTL monitor reads the index's expired range. SecantusDB is a Python
+      process whose heap grows with its data, and each full collection walks all of
+      it (up to 650 ms at 100k orders)."""
 
     # An oplog entry older than this is trimmed even under the cap: a year, so
     # that in practice only the cap trims.

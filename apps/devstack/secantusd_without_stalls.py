@@ -5,9 +5,9 @@ scale bench runs its database this way (ADR 0033); MongoDB has neither pause.
 - The TTL sweep is off. SecantusDB 0.7.0b3 reads `[storage] ttl_sweep_seconds`
   from its settings file but does not pass it on to the server it starts, so the
   setting is given to the server here.
-- SecantusDB keeps its data as Python objects, so each full garbage collection
-  walks the whole store: 100-650 ms at 100k orders, during which no request is
-  served. Here whatever survives a full collection is frozen, so the next one walks
+- SecantusDB is a Python process whose heap grows with its data, and each full
+  garbage collection walks all of it: 100-650 ms at 100k orders, during which no
+  request is served. Here whatever survives a full collection is frozen, so the next one walks
   only what was made since (under 50 ms at 100k)."""
 
 from __future__ import annotations

@@ -153,6 +153,12 @@ def print_size(result: dict[str, Any]) -> None:
         f"  settled in {result['settle_seconds']:.1f} s; CPU ms an order placed: "
         + ", ".join(f"{name} {ms:.1f}" for name, ms in placing.items())
     )
+    machine = result.get("place_machine")
+    if machine:
+        print(
+            f"  while placing, the host stole {machine['stolen_cpu_seconds']:.2f} s of CPU; "
+            f"major page faults {machine['major_faults']}"
+        )
     rebuilt = result["rebuild"]
     if rebuilt and "error" in rebuilt:
         print(f"  rebuild: failed after {rebuilt['seconds']:.1f} s: {rebuilt['error']}")

@@ -14,7 +14,7 @@ import httpx
 from pymongo import MongoClient
 
 from apps.kit.garbage_collection import freeze_long_lived
-from bench.run import CpuTally, check_invariants, memory_mb
+from bench.run import CpuTally, MachineTally, check_invariants, memory_mb
 from bench.scale import checks
 from bench.scale.fill import Filler, FillReport
 from bench.scale.measure import (
@@ -191,8 +191,8 @@ class Scale:
         await measure(http, reads, Budget(plan.warm_up_reads, 5.0, 1))
         print("placing orders ...", flush=True)
         self.rest()
-        placing = CpuTally(self.platform.pids())
-        with placing.measure():
+        placing, machine = CpuTally(self.platform.pids()), MachineTally(self.platform.pids())
+        with placing.measure(), machine.measure():
             placed = await at_rate(http, place[0], plan.place_rate, plan.requests)
         samples = {place[0].name: placed}
         print("relay lag ...", flush=True)
@@ -211,6 +211,7 @@ class Scale:
             "place_rate": plan.place_rate,
             # CPU ms per order placed (timed orders only), by process, consumers included.
             "place_cpu_ms": placing.breakdown(len(samples["place order"].latencies_ms)),
+            "place_machine": machine.figures,
             "requests": {name: found.figures() for name, found in samples.items()},
             "rebuild": None,
             "checks": {"analytics' current levels match the levels after the fill": current_levels},

@@ -187,8 +187,8 @@ print(gc.get_freeze_count() > len(store), walked_after_the_store < 5_000, gc.col
 
 
 def test_the_benchs_database_collects_only_what_it_made_since_its_last_full_collection() -> None:
-    """SecantusDB holds its data as Python objects, which each full collection
-    walked: up to 650 ms at 100k orders. The stall-free database freezes what a
+    """SecantusDB's heap grows with its data, and each full collection walked all of
+    it: up to 650 ms at 100k orders. The stall-free database freezes what a
     full collection leaves, so the next walks only newer objects, and a cycle made
     after it is still reclaimed."""
     ran = subprocess.run(
