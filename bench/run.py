@@ -268,6 +268,8 @@ async def open_loop(
 
 # Fields of /proc/<pid>/stat counted from its third, the state after the command name.
 MAJFLT, UTIME, STIME = 9, 11, 12
+# Field of /proc/stat's first line: cpu user nice system idle iowait irq softirq steal ...
+STEAL = 8
 
 
 def process_stat(pid: int) -> list[str]:
@@ -316,6 +318,12 @@ class CpuTally:
         return f"{sum(parts.values()):.1f} ({shown})"
 
 
+def host_stolen_seconds(proc_stat: str) -> float:
+    """CPU seconds the host has taken from this virtual machine since boot, all CPUs
+    together, from the text of /proc/stat."""
+    return int(proc_stat.split("\n", 1)[0].split()[STEAL]) / os.sysconf("SC_CLK_TCK")
+
+
 class MachineTally:
     """What the machine itself took from a measured window: CPU time its host stole
     from this virtual machine (all CPUs), and the major page faults of the measured
@@ -328,10 +336,8 @@ class MachineTally:
         self.figures = {"stolen_cpu_seconds": 0.0, "major_faults": 0}
 
     def _now(self) -> tuple[float, int]:
-        # /proc/stat's first line: cpu user nice system idle iowait irq softirq steal ...
-        steal_ticks = int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8])
         faults = sum(int(process_stat(pid)[MAJFLT]) for pid in self._pids)
-        return steal_ticks / os.sysconf("SC_CLK_TCK"), faults
+        return host_stolen_seconds(Path("/proc/stat").read_text()), faults
 
     @contextmanager
     def measure(self) -> Iterator[None]:

@@ -7,8 +7,8 @@ scale bench runs its database this way (ADR 0033); MongoDB has neither pause.
   setting is given to the server here.
 - SecantusDB is a Python process whose heap grows with its data, and each full
   garbage collection walks all of it: 100-650 ms at 100k orders, during which no
-  request is served. Here whatever survives a full collection is frozen, so the next one walks
-  only what was made since (under 50 ms at 100k)."""
+  request is served. Here whatever survives a full collection is frozen, so the
+  next one walks only what was made since (under 50 ms at 100k)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from secantus import cli  # type: ignore[import-untyped]  # SecantusDB ships no type hints
-from secantus.server import SecantusDBServer  # type: ignore[import-untyped]  # as above
+from secantus.server import SecantusDBServer  # type: ignore[import-untyped]  # no type hints either
 
 FULL_COLLECTION = 2
 
